@@ -1,0 +1,82 @@
+# joselab: the two commands are `make book` and `make test`; both set up what they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+ASSETS := _static/vendor/.installed
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+JB_FLAGS := --warningiserror --keep-going --builder html
+# Notebooks run with the repository's package, never the network.
+export PYTHONHASHSEED := 0
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: help book test lint unit nbval book-strict serve lab notebooks clean setup assets bench
+
+help:
+	@echo "make book       build the site into _build/html (sets up .venv and front-end assets first)"
+	@echo "make test       ruff, unit and vector tests, nbval on every notebook, strict book build"
+	@echo "make serve      serve _build/html on http://127.0.0.1:8000"
+	@echo "make lab        JupyterLab on notebooks/"
+	@echo "make notebooks  re-execute the notebooks in place (refresh committed outputs)"
+	@echo "make clean      remove _build, .venv and node_modules"
+
+# .venv is (re)made when missing or older than requirements.txt / pyproject.toml.
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (joselab)" >/dev/null
+	@touch $@
+
+setup: $(STAMP) $(ASSETS)
+
+# Front-end files the site serves itself (see book/about-assets in the docs): pinned npm packages,
+# installed from the lock file and copied into _static/vendor. No page loads from a third-party host.
+$(ASSETS): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -rf _static/vendor && mkdir -p _static/vendor/mermaid
+	cp node_modules/mermaid/dist/mermaid.esm.min.mjs _static/vendor/mermaid/
+	cp -r node_modules/mermaid/dist/chunks/mermaid.esm.min _static/vendor/mermaid/chunks-tmp
+	mkdir -p _static/vendor/mermaid/chunks && mv _static/vendor/mermaid/chunks-tmp _static/vendor/mermaid/chunks/mermaid.esm.min
+	cp node_modules/mermaid/LICENSE _static/vendor/mermaid/LICENSE
+	@touch $@
+
+assets: $(ASSETS)
+
+book: setup
+	$(BIN)/jupyter-book build . $(JB_FLAGS)
+	@test -f _build/html/index.html && echo "site: _build/html/index.html"
+
+lint: $(STAMP)
+	$(BIN)/ruff check joselab tests notebooks
+	$(BIN)/ruff format --check joselab tests
+
+unit: $(STAMP)
+	$(BIN)/pytest -n 2 -q tests
+
+nbval: $(STAMP)
+	$(BIN)/pytest -n 2 -q -p no:cacheprovider --dist loadfile --nbval $(NOTEBOOKS) --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+book-strict: setup
+	$(BIN)/jupyter-book build . $(JB_FLAGS)
+
+test: setup
+	@start=$$(date +%s); \
+	for stage in lint unit nbval book-strict; do \
+	  t0=$$(date +%s); $(MAKE) --no-print-directory $$stage || exit $$?; \
+	  echo "stage $$stage: $$(( $$(date +%s) - t0 ))s"; \
+	done; echo "make test: $$(( $$(date +%s) - start ))s"
+
+serve: book
+	$(BIN)/python -m http.server --bind 127.0.0.1 --directory _build/html 8000
+
+lab: setup
+	$(BIN)/jupyter lab notebooks/
+
+notebooks: setup
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=300 $(NOTEBOOKS)
+
+clean:
+	rm -rf _build .venv node_modules _static/vendor .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,144 @@
+"""Claim checks every JWT profile shares (RFC 7519 §4.1, RFC 8725 §3.8-3.11), each a row of a trace.
+
+The scenario validators call these with their own section labels so that a row cites the profile that
+requires the check (``RFC 9068 §4 (3)``, ``OIDC Core §3.1.3.7 (2)``) rather than the generic RFC.
+Times are NumericDate values (RFC 7519 §2): JSON numbers, never strings or booleans.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from .clock import Clock
+from .errors import (
+    InvalidAudience,
+    InvalidClaim,
+    InvalidIssuedAt,
+    InvalidIssuer,
+    InvalidType,
+    MissingClaim,
+    TokenExpired,
+    TokenNotYetValid,
+)
+from .trace import Trace
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def is_numeric_date(value: Any) -> bool:
+    """A JSON number that is not a boolean (RFC 7519 §2 NumericDate)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value and abs(value) < 1e15
+
+
+def normalise_typ(value: str) -> str:
+    """RFC 7515 §4.1.9: compare media types case-insensitively, with ``application/`` optional."""
+    value = value.lower()
+    return value[len("application/") :] if value.startswith("application/") else value
+
+
+def check_typ(trace: Trace, header: Mapping[str, Any], accepted: Collection[str], section: str) -> None:
+    """Explicit typing (RFC 8725 §3.11): the header's ``typ`` is one of ``accepted``."""
+    typ = header.get("typ")
+    want = {normalise_typ(a) for a in accepted}
+    ok = isinstance(typ, str) and normalise_typ(typ) in want
+    trace.check(section, f"typ is {' or '.join(sorted(accepted))}", ok, f"typ = {_show(typ)}", InvalidType)
+
+
+def check_required(trace: Trace, claims: Mapping[str, Any], names: Collection[str], section: str) -> None:
+    missing = [n for n in names if n not in claims]
+    trace.check(section, f"required claims present: {', '.join(names)}", not missing, f"missing {missing}" if missing else "all present", MissingClaim)
+
+
+def check_issuer(trace: Trace, claims: Mapping[str, Any], expected: str, section: str) -> None:
+    """``iss`` equals the expected issuer exactly: simple string comparison (RFC 7519 §4.1.1, RFC 8725 §3.8)."""
+    iss = claims.get("iss")
+    trace.check(section, f"iss equals {_show(expected)}", isinstance(iss, str) and iss == expected, f"iss = {_show(iss)}", InvalidIssuer)
+
+
+def audiences(claims: Mapping[str, Any]) -> list[str] | None:
+    """``aud`` as a list, or None if it is neither a string nor an array of strings (RFC 7519 §4.1.3)."""
+    aud = claims.get("aud")
+    if isinstance(aud, str):
+        return [aud]
+    if isinstance(aud, list) and aud and all(isinstance(a, str) for a in aud):
+        return aud
+    return None
+
+
+def check_audience(
+    trace: Trace, claims: Mapping[str, Any], expected: str, section: str, *, trusted: Collection[str] | None = None
+) -> None:
+    """``aud`` contains ``expected`` (RFC 7519 §4.1.3, RFC 8725 §3.9); with ``trusted``, every other
+    audience must be one of them too (OIDC Core §3.1.3.7 step 3)."""
+    auds = audiences(claims)
+    ok = auds is not None and expected in auds
+    trace.check(section, f"aud contains {_show(expected)}", ok, f"aud = {_show(claims.get('aud'))}", InvalidAudience)
+    if trusted is not None and auds is not None:
+        extra = [a for a in auds if a != expected and a not in trusted]
+        trace.check(section, "no untrusted extra audience", not extra, f"untrusted {extra}" if extra else "none", InvalidAudience)
+
+
+def check_numeric(trace: Trace, claims: Mapping[str, Any], name: str, section: str, *, required: bool) -> float | None:
+    """A time claim is a NumericDate (a JSON number) when present, and present when required."""
+    if name not in claims:
+        trace.check(section, f"{name} present", not required, "absent", MissingClaim)
+        return None
+    value = claims[name]
+    trace.check(section, f"{name} is a NumericDate", is_numeric_date(value), f"{name} = {_show(value)}", InvalidClaim)
+    return float(value)
+
+
+def check_expiry(trace: Trace, claims: Mapping[str, Any], clock: Clock, leeway: int, section: str, *, required: bool = True) -> None:
+    """Now is before ``exp`` plus a small leeway (RFC 7519 §4.1.4)."""
+    exp = check_numeric(trace, claims, "exp", section, required=required)
+    if exp is not None:
+        now = clock.now()
+        trace.check(section, f"now is before exp (+{leeway}s leeway)", now < exp + leeway, f"now={now}, exp={int(exp)}", TokenExpired)
+
+
+def check_not_before(trace: Trace, claims: Mapping[str, Any], clock: Clock, leeway: int, section: str) -> None:
+    """If present, ``nbf`` is not after now (RFC 7519 §4.1.5)."""
+    nbf = check_numeric(trace, claims, "nbf", section, required=False)
+    if nbf is not None:
+        now = clock.now()
+        trace.check(section, f"now is not before nbf (-{leeway}s leeway)", now + leeway >= nbf, f"now={now}, nbf={int(nbf)}", TokenNotYetValid)
+
+
+def check_issued_at(
+    trace: Trace,
+    claims: Mapping[str, Any],
+    clock: Clock,
+    leeway: int,
+    section: str,
+    *,
+    required: bool = True,
+    max_age: int | None = None,
+    max_lifetime: int | None = None,
+) -> None:
+    """``iat`` is not in the future (RFC 7519 §4.1.6); optionally not older than ``max_age``; and
+    ``exp - iat`` is within ``max_lifetime`` (a policy: RFC 8725 §3.10 does not fix one, the profiles do)."""
+    iat = check_numeric(trace, claims, "iat", section, required=required)
+    if iat is None:
+        return
+    now = clock.now()
+    trace.check(section, f"iat is not in the future (+{leeway}s leeway)", iat <= now + leeway, f"now={now}, iat={int(iat)}", InvalidIssuedAt)
+    if max_age is not None:
+        trace.check(section, f"iat is at most {max_age}s old", now - iat <= max_age + leeway, f"age {int(now - iat)}s", InvalidIssuedAt)
+    if max_lifetime is not None and is_numeric_date(claims.get("exp")):
+        life = claims["exp"] - iat
+        trace.check(section, f"lifetime exp - iat at most {max_lifetime}s", life <= max_lifetime, f"{int(life)}s", InvalidIssuedAt)
+
+
+def check_string(trace: Trace, claims: Mapping[str, Any], name: str, section: str, *, required: bool = True) -> str | None:
+    """A claim that must be a non-empty string (``sub``, ``jti``, ``client_id``)."""
+    if name not in claims:
+        trace.check(section, f"{name} present", not required, "absent", MissingClaim)
+        return None
+    value = claims[name]
+    trace.check(section, f"{name} is a non-empty string", isinstance(value, str) and bool(value), f"{name} = {_show(value)}", InvalidClaim)
+    return value

@@ -1,0 +1,216 @@
+"""Strict parsing of compact JWS and JWE (RFC 7515 §7.1, RFC 7516 §7.1), and a look inside them.
+
+Parsing is the first line of defence, so it is strict where the specs are and where RFC 8725 asks:
+
+* the length is capped *before* anything is decoded (no unbounded work on hostile input);
+* base64url is the unpadded alphabet of RFC 7515 §2 and must be canonical (re-encoding the bytes
+  gives back the same text), so one token has one spelling (RFC 8725 §2.6, multiplicity of encodings);
+* the header is UTF-8 (RFC 8725 §3.7) JSON whose top level is an object with no duplicate member
+  names (RFC 7515 §5.2 step 4);
+* a JWS has three parts and a JWE five; a caller asks for the one it expects (RFC 8725bis).
+
+Nothing here verifies anything: :func:`decode_unverified` says so in its name and its result.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import MalformedToken, TokenTooLarge, UnexpectedTokenKind
+
+#: The cap on a compact token's length, in characters, checked before parsing.
+MAX_TOKEN_LENGTH = 32 * 1024
+
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
+_SECTION = "RFC 7515 §7.1"
+
+
+def b64url_encode(data: bytes) -> str:
+    """BASE64URL(octets) of RFC 7515 §2: URL-safe alphabet, no padding."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str, what: str = "segment") -> bytes:
+    """Decode unpadded, canonical base64url, or raise :class:`MalformedToken` naming ``what``."""
+    if not isinstance(text, str) or not _B64URL.fullmatch(text):
+        raise MalformedToken(f"{what} is base64url", "RFC 7515 §2", "characters outside the base64url alphabet, or padding")
+    if len(text) % 4 == 1:
+        raise MalformedToken(f"{what} is base64url", "RFC 7515 §2", "impossible length")
+    try:
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError) as exc:  # pragma: no cover - the regex and length rule catch these first
+        raise MalformedToken(f"{what} is base64url", "RFC 7515 §2", str(exc)) from None
+    if b64url_encode(data) != text:
+        # Unused low bits set: two spellings of the same bytes (RFC 8725 §2.6).
+        raise MalformedToken(f"{what} is canonical base64url", "RFC 7515 §2", "non-zero trailing bits")
+    return data
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in seen:
+            raise _Duplicate(name)
+        seen[name] = value
+    return seen
+
+
+class _Duplicate(Exception):
+    pass
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json_object(data: bytes, what: str, section: str = "RFC 7515 §5.2") -> dict[str, Any]:
+    """Parse UTF-8 JSON whose top level is an object with unique member names (RFC 7515 §5.2 step 4,
+    RFC 7519 §7.2 step 10, RFC 8259 §4)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedToken(f"{what} is UTF-8", "RFC 8725 §3.7", "invalid UTF-8") from None
+    try:
+        value = json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+    except _Duplicate as dup:
+        raise MalformedToken(f"{what} has unique member names", section, f"duplicate member {dup.args[0]!r}") from None
+    except (ValueError, RecursionError) as exc:
+        raise MalformedToken(f"{what} is JSON", section, type(exc).__name__ + ": " + str(exc)[:80]) from None
+    if not isinstance(value, dict):
+        raise MalformedToken(f"{what} is a JSON object", section, f"top level is {type(value).__name__}")
+    return value
+
+
+@dataclass(frozen=True)
+class CompactJWS:
+    """The three parts of a compact JWS (RFC 7515 §7.1), decoded but NOT verified."""
+
+    token: str
+    protected_b64: str
+    payload_segment: str
+    signature_b64: str
+    header: dict[str, Any]
+    payload: bytes
+    signature: bytes
+
+    kind = "JWS"
+
+    @property
+    def detached(self) -> bool:
+        """True when the payload part is empty (RFC 7515 Appendix F)."""
+        return self.payload_segment == ""
+
+    @property
+    def b64(self) -> bool:
+        """False when the payload is unencoded (RFC 7797 §3)."""
+        return self.header.get("b64", True) is not False
+
+    @property
+    def signing_input(self) -> bytes:
+        """ASCII(BASE64URL(header)) || '.' || payload part (RFC 7515 §5.1 step 5; RFC 7797 §3)."""
+        if self.b64:
+            return f"{self.protected_b64}.{b64url_encode(self.payload)}".encode("ascii")
+        return self.protected_b64.encode("ascii") + b"." + self.payload
+
+    def claims(self) -> dict[str, Any]:
+        """The payload as a JWT Claims Set (RFC 7519 §7.2 step 10), still UNVERIFIED."""
+        return parse_json_object(self.payload, "JWT claims set", "RFC 7519 §7.2")
+
+
+@dataclass(frozen=True)
+class CompactJWE:
+    """The five parts of a compact JWE (RFC 7516 §7.1), decoded, not decrypted."""
+
+    token: str
+    protected_b64: str
+    header: dict[str, Any]
+    encrypted_key: bytes
+    iv: bytes
+    ciphertext: bytes
+    tag: bytes
+
+    kind = "JWE"
+
+
+def _check_length(token: Any, max_length: int) -> str:
+    if not isinstance(token, str):
+        raise MalformedToken("token is a string", _SECTION, f"got {type(token).__name__}")
+    if len(token) > max_length:
+        raise TokenTooLarge("token length within the cap", "RFC 8725 §3.4", f"{len(token)} > {max_length} characters")
+    return token
+
+
+def _header(segment: str) -> dict[str, Any]:
+    header = parse_json_object(b64url_decode(segment, "protected header"), "protected header")
+    return header
+
+
+def parse_jws(token: str, *, detached_payload: bytes | None = None, max_length: int = MAX_TOKEN_LENGTH) -> CompactJWS:
+    """Split and decode a compact JWS. With ``detached_payload`` the payload part must be empty and the
+    given bytes are put back (RFC 7515 Appendix F). Honours ``b64: false`` (RFC 7797 §3, §5)."""
+    parts = _check_length(token, max_length).split(".")
+    if len(parts) == 5:
+        raise UnexpectedTokenKind("token is a JWS (three parts)", _SECTION, "five parts: this is a JWE")
+    if len(parts) != 3:
+        raise MalformedToken("token is a JWS (three parts)", _SECTION, f"{len(parts)} parts")
+    protected, payload_segment, sig = parts
+    header = _header(protected)
+    signature = b64url_decode(sig, "signature")
+    b64 = header.get("b64", True)
+    if detached_payload is not None:
+        if payload_segment:
+            raise MalformedToken("payload part is empty for detached content", "RFC 7515 Appendix F", "payload part present")
+        payload = bytes(detached_payload)
+    elif b64 is False:
+        payload = payload_segment.encode("utf-8")  # RFC 7797 §5.2: the compact payload is the raw bytes
+    else:
+        payload = b64url_decode(payload_segment, "payload")
+    return CompactJWS(token, protected, payload_segment, sig, header, payload, signature)
+
+
+def parse_jwe(token: str, *, max_length: int = MAX_TOKEN_LENGTH) -> CompactJWE:
+    """Split and decode a compact JWE (RFC 7516 §7.1). Nothing is decrypted."""
+    parts = _check_length(token, max_length).split(".")
+    if len(parts) == 3:
+        raise UnexpectedTokenKind("token is a JWE (five parts)", "RFC 7516 §7.1", "three parts: this is a JWS")
+    if len(parts) != 5:
+        raise MalformedToken("token is a JWE (five parts)", "RFC 7516 §7.1", f"{len(parts)} parts")
+    header = _header(parts[0])
+    names = ("encrypted key", "initialization vector", "ciphertext", "authentication tag")
+    key, iv, ct, tag = (b64url_decode(p, n) for p, n in zip(parts[1:], names))
+    return CompactJWE(token, parts[0], header, key, iv, ct, tag)
+
+
+def parse(token: str, *, max_length: int = MAX_TOKEN_LENGTH) -> CompactJWS | CompactJWE:
+    """Parse either kind, telling JWS (3 parts) from JWE (5 parts) by counting (RFC 7516 §9)."""
+    count = _check_length(token, max_length).count(".")
+    if count == 4:
+        return parse_jwe(token, max_length=max_length)
+    return parse_jws(token, max_length=max_length)
+
+
+@dataclass(frozen=True)
+class Unverified:
+    """What a token says about itself. UNVERIFIED: nothing here may be trusted yet."""
+
+    kind: str
+    header: dict[str, Any]
+    payload: dict[str, Any] | bytes | None
+    warning: str = "UNVERIFIED: decoded only, no signature was checked"
+
+
+def decode_unverified(token: str) -> Unverified:
+    """Decode a token's header and (for a JWS) payload *without verifying anything*, for display."""
+    parsed = parse(token)
+    if isinstance(parsed, CompactJWE):
+        return Unverified("JWE", parsed.header, None, "UNVERIFIED: header only; the payload is encrypted")
+    try:
+        payload: dict[str, Any] | bytes = parsed.claims()
+    except MalformedToken:
+        payload = parsed.payload
+    return Unverified("JWS", parsed.header, payload)

@@ -1,0 +1,120 @@
+"""joselab's exceptions: one type per failed check, each naming the check and its spec section.
+
+Every function in joselab that is given untrusted input raises a subclass of :class:`JoselabError`
+and nothing else: never a bare ``ValueError``, ``KeyError`` or a library's own exception.
+
+A :class:`ValidationError` carries the name of the check that failed (``check``), the spec section
+that requires it (``section``) and what was seen (``evidence``), so a caller can log or show exactly
+why a token was refused.
+"""
+
+from __future__ import annotations
+
+
+class JoselabError(Exception):
+    """Base class of every error joselab raises on purpose."""
+
+
+class ValidationError(JoselabError):
+    """A check failed. ``section`` cites the spec, ``check`` names it, ``evidence`` says what was seen."""
+
+    def __init__(self, check: str, section: str, evidence: str = "") -> None:
+        self.check = check
+        self.section = section
+        self.evidence = evidence
+        message = f"{section}: {check}"
+        if evidence:
+            message += f" ({evidence})"
+        super().__init__(message)
+
+
+# Structure and encoding (RFC 7515 §5.2, RFC 7516 §5.2, RFC 8725 §3.4, §3.7)
+class MalformedToken(ValidationError):
+    """The token is not well-formed: parts, base64url, UTF-8 or JSON."""
+
+
+class TokenTooLarge(MalformedToken):
+    """The token is longer than the cap checked before any parsing."""
+
+
+class UnexpectedTokenKind(MalformedToken):
+    """A JWS was expected and a JWE came, or the other way round (RFC 8725bis: tell them apart)."""
+
+
+# Header and key selection (RFC 7515 §4.1, RFC 8725 §3.1, §3.10)
+class InvalidHeader(ValidationError):
+    """A header member is missing, of the wrong type, or not allowed here."""
+
+
+class AlgorithmNotAllowed(ValidationError):
+    """``alg`` is not on the validator's allowlist (``none`` never is)."""
+
+
+class UnsupportedCritical(ValidationError):
+    """``crit`` is malformed or lists an extension this validator does not understand (RFC 7515 §4.1.11)."""
+
+
+class EmbeddedKeyRejected(ValidationError):
+    """The header carries a key or a key URL (``jwk``, ``jku``, ``x5u``, ``x5c``) that must not be trusted."""
+
+
+class KeyNotFound(ValidationError):
+    """No trusted key matches the header's ``kid`` (or the key does not fit the algorithm)."""
+
+
+class InvalidSignature(ValidationError):
+    """The signature or MAC does not verify."""
+
+
+class DecryptionFailed(ValidationError):
+    """A JWE could not be decrypted with the expected key and algorithms."""
+
+
+# Claims (RFC 7519 §4.1 and each profile)
+class InvalidType(ValidationError):
+    """``typ`` (or ``cty``) is not what this kind of token must carry (RFC 8725 §3.11)."""
+
+
+class InvalidIssuer(ValidationError):
+    """``iss`` is not the expected issuer."""
+
+
+class InvalidAudience(ValidationError):
+    """``aud`` does not contain this recipient, or contains one it must not."""
+
+
+class MissingClaim(ValidationError):
+    """A required claim is absent."""
+
+
+class InvalidClaim(ValidationError):
+    """A claim has the wrong type or a value the profile forbids."""
+
+
+class TokenExpired(ValidationError):
+    """Now is at or after ``exp`` plus the leeway."""
+
+
+class TokenNotYetValid(ValidationError):
+    """Now is before ``nbf`` minus the leeway."""
+
+
+class InvalidIssuedAt(ValidationError):
+    """``iat`` is in the future, too old, or the token lives longer than the policy allows."""
+
+
+class ReplayDetected(ValidationError):
+    """A one-time value (``jti``, ``nonce``) was seen before."""
+
+
+class InsufficientScope(ValidationError):
+    """The token is valid but does not grant what the request needs (RFC 6750 §3.1)."""
+
+
+# Keys and fetching (not about one token)
+class KeySetError(JoselabError):
+    """A JWK or JWK Set is malformed or unsafe (duplicate ``kid``, short RSA key, ...)."""
+
+
+class FetchError(JoselabError):
+    """An HTTP fetch of metadata or a JWK Set failed, was too large, or was not JSON."""

@@ -1,0 +1,230 @@
+"""Signing and verifying compact JWS (RFC 7515) with the checks every profile shares.
+
+:func:`sign_compact` writes the protected header with ``alg`` first and compact JSON, so a demo token
+is the same bytes on every run. :func:`verify_jws` is the shared front half of every validator in the
+book; each step is a row of the caller's trace:
+
+1. parse strictly (:mod:`joselab.compact`);
+2. ``alg`` on the caller's allowlist, never ``none`` (RFC 8725 §3.1; CVE-2015-9235 and friends);
+3. ``crit`` well formed and fully understood (RFC 7515 §4.1.11);
+4. no key or key URL taken from the token itself (RFC 8725 §3.10; ``jwk`` injection, CVE-2018-0114);
+5. ``kid`` selects one trusted key, and that key fits ``alg`` (RFC 8725 §3.1: one key, one
+   algorithm; this is what stops RS256→HS256 key confusion, CVE-2016-10555);
+6. the signature has the exact length ``alg`` defines (ECDSA r||s, RFC 7518 §3.4; CVE-2022-21449
+   "psychic signatures" sent r = s = 0) and verifies over the exact signing input.
+
+The cryptography itself is jwcrypto's (``jwcrypto.jwa``); joselab decides what reaches it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
+from jwcrypto import jwk
+from jwcrypto.common import JWException
+from jwcrypto.jwa import JWA
+
+from .compact import MAX_TOKEN_LENGTH, CompactJWS, b64url_encode, parse_jws
+from .errors import (
+    AlgorithmNotAllowed,
+    EmbeddedKeyRejected,
+    InvalidHeader,
+    InvalidSignature,
+    JoselabError,
+    KeyNotFound,
+    UnsupportedCritical,
+    ValidationError,
+)
+from .keys import key_fits_alg
+from .trace import Trace
+
+#: Header parameter names the JOSE specs define (RFC 7515 §4.1, RFC 7516 §4.1, RFC 7518 §4.6-4.8,
+#: RFC 7797 excluded): RFC 7515 §4.1.11 forbids listing them in ``crit``.
+JOSE_DEFINED_HEADERS = frozenset(
+    {
+        "alg", "jku", "jwk", "kid", "x5u", "x5c", "x5t", "x5t#S256", "typ", "cty", "crit",
+        "enc", "zip", "epk", "apu", "apv", "iv", "tag", "p2s", "p2c",
+    }
+)  # fmt: skip
+#: Header members through which a token would hand the verifier its own key (RFC 8725 §3.10).
+EMBEDDED_KEY_HEADERS = ("jwk", "jku", "x5u", "x5c")
+
+#: Signature sizes fixed by the algorithm (RFC 7518 §3.2, §3.4; RFC 8032 §5.1.6).
+_FIXED_SIGNATURE_BYTES = {
+    "HS256": 32, "HS384": 48, "HS512": 64, "ES256": 64, "ES384": 96, "ES512": 132, "Ed25519": 64,
+    "Ed448": 114,
+}  # fmt: skip
+
+KeySource = jwk.JWKSet | Callable[[Mapping[str, Any]], jwk.JWK | None]
+
+
+def encode_header(header: Mapping[str, Any]) -> str:
+    """BASE64URL(UTF8(JWS Protected Header)) with ``alg`` first and no insignificant whitespace."""
+    ordered = {"alg": header["alg"], **{k: v for k, v in header.items() if k != "alg"}}
+    return b64url_encode(json.dumps(ordered, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+
+
+def encode_claims(claims: Mapping[str, Any]) -> bytes:
+    """A JWT Claims Set as compact UTF-8 JSON (RFC 7519 §7.1 step 1)."""
+    return json.dumps(dict(claims), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def sign_compact(payload: bytes | Mapping[str, Any], key: jwk.JWK, header: Mapping[str, Any], *, detached: bool = False) -> str:
+    """Sign ``payload`` (bytes, or claims to encode as JSON) and return the compact JWS (RFC 7515 §7.1).
+
+    ``header`` must hold ``alg``. With ``b64: false`` (RFC 7797) the payload goes into the signing
+    input unencoded and ``b64`` must be listed in ``crit``. ``detached`` leaves the payload part empty
+    (RFC 7515 Appendix F).
+    """
+    alg = header.get("alg")
+    if not alg or alg == "none":
+        raise InvalidHeader("alg names a signature algorithm", "RFC 7515 §4.1.1", f"alg = {alg!r}")
+    fits, why = key_fits_alg(key, alg)
+    if not fits:
+        raise KeyNotFound("signing key fits alg", "RFC 8725 §3.1", why)
+    data = encode_claims(payload) if isinstance(payload, Mapping) else bytes(payload)
+    protected = encode_header(header)
+    b64 = header.get("b64", True) is not False
+    if not b64 and "b64" not in header.get("crit", ()):
+        raise UnsupportedCritical('b64 is listed in crit', "RFC 7797 §6", "b64: false without crit")
+    if b64:
+        segment = b64url_encode(data)
+        signing_input = f"{protected}.{segment}".encode("ascii")
+    else:
+        if not detached and b"." in data:
+            raise InvalidHeader("unencoded attached payload has no '.'", "RFC 7797 §5.2", "payload contains '.'")
+        segment = data.decode("utf-8")
+        signing_input = protected.encode("ascii") + b"." + data
+    signature = JWA.signing_alg(alg).sign(key, signing_input)
+    return f"{protected}.{'' if detached else segment}.{b64url_encode(signature)}"
+
+
+def check_crit(header: Mapping[str, Any], understood: Collection[str]) -> str:
+    """Apply RFC 7515 §4.1.11 to a protected header; return evidence, raise on failure."""
+    crit = header.get("crit")
+    section = "RFC 7515 §4.1.11"
+    if crit is None:
+        return "no crit"
+    if not isinstance(crit, list) or not crit:
+        raise UnsupportedCritical("crit is a non-empty array", section, f"crit = {json.dumps(crit)[:60]}")
+    if not all(isinstance(name, str) for name in crit):
+        raise UnsupportedCritical("crit lists strings", section, f"crit = {json.dumps(crit)[:60]}")
+    if len(set(crit)) != len(crit):
+        raise UnsupportedCritical("crit has no duplicates", section, f"crit = {json.dumps(crit)[:60]}")
+    defined = sorted(set(crit) & JOSE_DEFINED_HEADERS)
+    if defined:
+        raise UnsupportedCritical("crit lists no name the JOSE specs define", section, f"{defined} listed")
+    absent = [name for name in crit if name not in header]
+    if absent:
+        raise UnsupportedCritical("every name in crit is present", section, f"{absent} absent")
+    unknown = [name for name in crit if name not in understood]
+    if unknown:
+        raise UnsupportedCritical("every name in crit is understood", section, f"{unknown} not understood")
+    return f"crit = {json.dumps(crit)}, all understood"
+
+
+def select_key(keys: KeySource, header: Mapping[str, Any]) -> jwk.JWK:
+    """The trusted key for this header: by ``kid`` (RFC 7515 §4.1.4), or the only key when the set has
+    one and the header names none."""
+    kid = header.get("kid")
+    section = "RFC 7515 §4.1.4"
+    if kid is not None and not isinstance(kid, str):
+        raise InvalidHeader("kid is a string", section, f"kid is {type(kid).__name__}")
+    if callable(keys) and not isinstance(keys, jwk.JWKSet):
+        key = keys(header)
+        if key is None:
+            raise KeyNotFound("kid names a trusted key", section, f"kid = {kid!r} unknown")
+        return key
+    candidates = list(keys["keys"])
+    if kid is None:
+        if len(candidates) == 1:
+            return candidates[0]
+        raise KeyNotFound("kid names a trusted key", section, f"no kid, and {len(candidates)} trusted keys")
+    for key in candidates:
+        if key.get("kid") == kid:
+            return key
+    raise KeyNotFound("kid names a trusted key", section, f"kid = {kid!r} unknown")
+
+
+def verify_jws(
+    trace: Trace,
+    token: str,
+    keys: KeySource,
+    algorithms: Collection[str],
+    *,
+    understood_crit: Collection[str] = (),
+    detached_payload: bytes | None = None,
+    max_length: int = MAX_TOKEN_LENGTH,
+    signature_section: str = "RFC 7515 §5.2",
+) -> CompactJWS:
+    """Run the shared JWS checks, each as a row of ``trace``; return the parsed token once its
+    signature has verified. Raises the failing check's :class:`~joselab.errors.ValidationError`."""
+    try:
+        parsed = parse_jws(token, detached_payload=detached_payload, max_length=max_length)
+    except ValidationError as exc:
+        trace.note_failure(exc)
+        raise
+    trace.check("RFC 7515 §7.1", "compact JWS: three base64url parts, header a JSON object", True, f"{len(token)} characters")
+    header = parsed.header
+    alg = header.get("alg")
+    allowed = sorted(a for a in algorithms if a != "none")
+    trace.check(
+        "RFC 8725 §3.1",
+        f"alg on the allowlist {allowed}",
+        isinstance(alg, str) and alg in allowed,
+        f"alg = {json.dumps(alg)}",
+        AlgorithmNotAllowed,
+    )
+    if "crit" in header or not parsed.b64:
+        evidence = _run(lambda: check_crit(header, understood_crit))
+        trace.check("RFC 7515 §4.1.11", "crit: well formed, every name understood", evidence[0], evidence[1], UnsupportedCritical)
+    embedded = [name for name in EMBEDDED_KEY_HEADERS if name in header]
+    trace.check(
+        "RFC 8725 §3.10",
+        "no key or key URL taken from the token (jwk, jku, x5u, x5c)",
+        not embedded,
+        f"header has {embedded}" if embedded else "none present",
+        EmbeddedKeyRejected,
+    )
+    try:
+        key = select_key(keys, header)
+    except ValidationError as exc:
+        trace.note_failure(exc)
+        raise
+    except JoselabError as exc:
+        raise KeyNotFound("kid names a trusted key", "RFC 7515 §4.1.4", str(exc)) from None
+    fits, why = key_fits_alg(key, alg)
+    trace.check("RFC 8725 §3.1", f"the key kid selects is one for {alg}", fits, f"kid={key.get('kid')!r}: {why}", KeyNotFound)
+    expected_len = _signature_bytes(alg, key)
+    trace.check(
+        "RFC 7518 §3",
+        f"signature is {expected_len} bytes, as {alg} defines",
+        len(parsed.signature) == expected_len,
+        f"{len(parsed.signature)} bytes",
+        InvalidSignature,
+    )
+    ok = True
+    try:
+        JWA.signing_alg(alg).verify(key, parsed.signing_input, parsed.signature)
+    except (_CryptoInvalidSignature, JWException, ValueError, TypeError):
+        ok = False
+    trace.check(signature_section, f"{alg} signature verifies", ok, f"kid={key.get('kid')!r}, over the exact signing input", InvalidSignature)
+    return parsed
+
+
+def _signature_bytes(alg: str, key: jwk.JWK) -> int:
+    if alg in _FIXED_SIGNATURE_BYTES:
+        return _FIXED_SIGNATURE_BYTES[alg]
+    from .keys import rsa_bits
+
+    return (rsa_bits(key) + 7) // 8  # RSASSA: the modulus length (RFC 8017 §8.1.2, §8.2.2)
+
+
+def _run(fn: Callable[[], str]) -> tuple[bool, str]:
+    try:
+        return True, fn()
+    except ValidationError as exc:
+        return False, f"{exc.check}: {exc.evidence}"

@@ -1,0 +1,267 @@
+"""Real HTTP on 127.0.0.1: a tiny routed server, and a client that resolves the demo's host names.
+
+RFC 9110 semantics, the standard library's ``http.server`` and ``http.client``; no framework. Bodies
+are capped on both sides so that no peer can make the other allocate without bound, and the client
+never follows redirects (a JWKS fetch that redirects is refused, not followed).
+"""
+
+from __future__ import annotations
+
+import atexit
+import http.client
+import json
+import threading
+import weakref
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from ..errors import FetchError
+
+MAX_BODY_BYTES = 1024 * 1024
+TIMEOUT_SECONDS = 5.0
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: Mapping[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body.decode("utf-8"))
+
+    def form(self) -> dict[str, str]:
+        """An ``application/x-www-form-urlencoded`` body, one value a name."""
+        return {k: v[0] for k, v in parse_qs(self.body.decode("ascii", "replace"), keep_blank_values=True).items()}
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def json_response(status: int, value: Any, headers: Mapping[str, str] | None = None) -> Response:
+    body = json.dumps(value, indent=None, separators=(",", ":")).encode("utf-8")
+    return Response(status, body, {"Content-Type": "application/json", "Cache-Control": "no-store", **(headers or {})})
+
+
+Handler = Callable[[Request], Response]
+
+
+class LocalServer:
+    """An HTTP server on 127.0.0.1 with an ephemeral port, serving ``routes`` from a thread.
+
+    ``host`` is the public name it plays (``as.bank.example``); :meth:`url` gives the ``https://``
+    URL that tokens and metadata carry. Use as a context manager, or :meth:`start` / :meth:`stop`.
+    """
+
+    def __init__(self, host: str, network: Network | None = None) -> None:
+        self.host = host
+        self.routes: dict[tuple[str, str], Handler] = {}
+        self.hits: Counter[str] = Counter()
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        if network is not None:
+            network.add(self)
+
+    def route(self, method: str, path: str) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            self.routes[(method.upper(), path)] = fn
+            return fn
+
+        return register
+
+    def serve_json(self, path: str, value: Callable[[], Any] | Any) -> None:
+        """Serve a JSON document at ``path`` (metadata, a JWK Set); a callable is called per request."""
+        self.routes[("GET", path)] = lambda _req: json_response(200, value() if callable(value) else value)
+
+    # -- lifecycle --------------------------------------------------------------------------------
+    def start(self) -> LocalServer:
+        if self._httpd is not None:
+            return self
+        server = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _handle(self) -> None:
+                parts = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                if length > MAX_BODY_BYTES:
+                    self._send(Response(413, b"request body too large", {"Connection": "close"}))
+                    return
+                body = self.rfile.read(length) if length else b""
+                handler = server.routes.get((self.command, parts.path))
+                server.hits[parts.path] += 1
+                if handler is None:
+                    known = any(path == parts.path for _, path in server.routes)
+                    self._send(json_response(405 if known else 404, {"error": "not_found"}))
+                    return
+                request = Request(self.command, parts.path, parse_qs(parts.query), dict(self.headers.items()), body)
+                try:
+                    response = handler(request)
+                except Exception as exc:  # a demo party answers 500, it does not die
+                    response = json_response(500, {"error": "server_error", "error_description": type(exc).__name__})
+                self._send(response)
+
+            def _send(self, response: Response) -> None:
+                self.send_response(response.status)
+                for name, value in response.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(response.body)))
+                self.end_headers()
+                self.wfile.write(response.body)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _handle
+
+            def log_message(self, format: str, *args: Any) -> None:  # keep notebook output clean
+                pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name=f"joselab {self.host}", daemon=True)
+        self._thread.start()
+        _LIVE.add(self)
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+            _LIVE.discard(self)
+
+    @property
+    def running(self) -> bool:
+        return self._httpd is not None
+
+    @property
+    def port(self) -> int:
+        if self._httpd is None:
+            raise FetchError(f"{self.host} is not running")
+        return self._httpd.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        """Where it really listens: ``http://127.0.0.1:<ephemeral port>``."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def url(self, path: str = "") -> str:
+        """The public URL of ``path`` (what goes into tokens and metadata)."""
+        return f"https://{self.host}{path}"
+
+    def __enter__(self) -> LocalServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        where = self.base_url if self.running else "stopped"
+        return f"<LocalServer {self.host} at {where}>"
+
+
+_LIVE: weakref.WeakSet[LocalServer] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_all() -> None:
+    for server in list(_LIVE):
+        server.stop()
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            raise FetchError(f"response ({self.status}) is not JSON") from None
+
+
+class Network:
+    """The demo's name service: ``https://<host>/...`` goes to the loopback server playing ``host``.
+
+    It stands in for DNS and TLS (a real deployment verifies the server's certificate for that
+    name); everything else about the request is real HTTP. Unknown names are refused.
+    """
+
+    def __init__(self) -> None:
+        self.servers: dict[str, LocalServer] = {}
+
+    def add(self, server: LocalServer) -> LocalServer:
+        self.servers[server.host] = server
+        return server
+
+    def start(self) -> Network:
+        for server in self.servers.values():
+            server.start()
+        return self
+
+    def close(self) -> None:
+        """Stop every server (the end of a notebook)."""
+        for server in self.servers.values():
+            server.stop()
+
+    def __enter__(self) -> Network:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        max_bytes: int = MAX_BODY_BYTES,
+    ) -> HttpResponse:
+        """Send one request over real HTTP on loopback; refuse unknown hosts, redirects and big bodies."""
+        parts = urlsplit(url)
+        server = self.servers.get(parts.hostname or "")
+        if parts.scheme != "https" or server is None or parts.port is not None:
+            raise FetchError(f"{url!r} is not a party on this demo network (no request was sent)")
+        if not server.running:
+            raise FetchError(f"{server.host} is not running")
+        path = parts.path or "/"
+        if parts.query:
+            path += "?" + parts.query
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=TIMEOUT_SECONDS)
+        try:
+            conn.request(method, path, body=body, headers={"Host": server.host, **(headers or {})})
+            resp = conn.getresponse()
+            length = resp.getheader("Content-Length")
+            if length is not None and int(length) > max_bytes:
+                raise FetchError(f"{url} answered {length} bytes, over the {max_bytes} cap")
+            data = resp.read(max_bytes + 1)
+            if len(data) > max_bytes:
+                raise FetchError(f"{url} answered over the {max_bytes} byte cap")
+            return HttpResponse(resp.status, {k.lower(): v for k, v in resp.getheaders()}, data)
+        except (OSError, http.client.HTTPException) as exc:
+            raise FetchError(f"{method} {url} failed: {type(exc).__name__}") from None
+        finally:
+            conn.close()
+
+    def get_json(self, url: str, *, max_bytes: int = 256 * 1024) -> Any:
+        """GET a JSON document (metadata, a JWK Set): 200 and JSON, or :class:`FetchError`."""
+        resp = self.request("GET", url, max_bytes=max_bytes)
+        if resp.status != 200:
+            raise FetchError(f"GET {url} answered {resp.status}")
+        return resp.json()
+
+    def post(self, url: str, body: bytes, content_type: str, headers: Mapping[str, str] | None = None) -> HttpResponse:
+        return self.request("POST", url, body=body, headers={"Content-Type": content_type, **(headers or {})})

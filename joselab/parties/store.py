@@ -1,0 +1,55 @@
+"""sqlite stores for the demo parties: registered clients, seen ``jti`` and ``nonce`` values.
+
+Real files, so state survives a restart of the party that owns it: a replayed request is refused after
+a restart too (RFC 7519 §4.1.7: ``jti`` "can be used to prevent the JWT from being replayed").
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+
+class Database:
+    """One sqlite file, shared safely by a server's threads."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+
+    def execute(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._conn.execute(sql, tuple(params)).fetchall()
+
+    def execute_count(self, sql: str, params: Iterable[Any] = ()) -> int:
+        """Run a write and return how many rows it changed."""
+        with self._lock:
+            return self._conn.execute(sql, tuple(params)).rowcount
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+class ReplayStore:
+    """Remembers one-time values until they expire; :meth:`first_use` is atomic."""
+
+    def __init__(self, db: Database, table: str = "seen_jti") -> None:
+        if not table.isidentifier():
+            raise ValueError("table name must be an identifier")
+        self.db = db
+        self.table = table
+        db.execute(f"CREATE TABLE IF NOT EXISTS {table} (value TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)")
+
+    def first_use(self, value: str, expires_at: int, now: int) -> bool:
+        """Record ``value``; True the first time it is seen (while unexpired), False on a replay."""
+        self.db.execute(f"DELETE FROM {self.table} WHERE expires_at < ?", (now,))
+        return self.db.execute_count(f"INSERT OR IGNORE INTO {self.table} VALUES (?, ?)", (value, int(expires_at))) == 1
+
+    def __len__(self) -> int:
+        return self.db.execute(f"SELECT COUNT(*) FROM {self.table}")[0][0]

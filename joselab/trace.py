@@ -1,0 +1,161 @@
+"""The validation trace: every check a validator makes, in spec order, with its section and evidence.
+
+A validator records each check with :meth:`Trace.check`. The first failure stops the run (a later
+check must not trust what an earlier one refused: RFC 8725 §3.3 "validate all cryptographic
+operations" before using the claims), and the trace keeps the error so that strict callers can raise
+it. In a notebook a trace renders as a table; as text it prints one line a check, e.g.::
+
+    RFC 9068 §4 (3)  iss equals "https://as.example"  pass  iss = "https://as.example"
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import Enum
+
+from .errors import JoselabError, ValidationError
+
+
+# Colours that read on light and dark themes (the site and JupyterLab alike).
+_PASS = "rgba(46, 160, 67, 0.15)"
+_FAIL = "rgba(248, 81, 73, 0.22)"
+
+
+class Outcome(str, Enum):
+    PASS = "pass"
+    FAIL = "fail"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One row of a trace."""
+
+    section: str
+    name: str
+    outcome: Outcome
+    evidence: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome is Outcome.PASS
+
+    def __str__(self) -> str:
+        mark = "pass" if self.passed else "FAIL"
+        text = f"{self.section} {self.name} — {mark}"
+        return text + (f" ({self.evidence})" if self.evidence else "")
+
+
+class Trace:
+    """The checks one validation ran, in order, and how it ended."""
+
+    def __init__(self, title: str) -> None:
+        self.title = title
+        self.checks: list[Check] = []
+        self.error: ValidationError | None = None
+        self.result: object = None  # what the validator hands back on success (e.g. the claims)
+
+    # -- recording -------------------------------------------------------------------------------
+    def check(
+        self,
+        section: str,
+        name: str,
+        passed: bool,
+        evidence: str = "",
+        error: type[ValidationError] = ValidationError,
+    ) -> bool:
+        """Record a check. A failed check raises ``error`` (caught by :meth:`run`)."""
+        self.checks.append(Check(section, name, Outcome.PASS if passed else Outcome.FAIL, evidence))
+        if not passed:
+            raise error(name, section, evidence)
+        return True
+
+    def note_failure(self, exc: ValidationError) -> None:
+        """Record an error raised by a helper (a parser, a key lookup) as the failing row."""
+        last = self.checks[-1] if self.checks else None
+        if last is None or last.passed or (last.section, last.name) != (exc.section, exc.check):
+            self.checks.append(Check(exc.section, exc.check, Outcome.FAIL, exc.evidence))
+        self.error = exc
+
+    @contextmanager
+    def run(self) -> Iterator[Trace]:
+        """Run a validator's body: the first failed check ends it and is kept in :attr:`error`."""
+        try:
+            yield self
+        except ValidationError as exc:
+            self.note_failure(exc)
+        except JoselabError:
+            raise
+        except Exception as exc:  # a library surprised us: report, never crash the caller
+            wrapped = ValidationError("validator completed", "joselab", f"unexpected {type(exc).__name__}")
+            self.note_failure(wrapped)
+
+    # -- reading ---------------------------------------------------------------------------------
+    @property
+    def ok(self) -> bool:
+        return self.error is None and bool(self.checks)
+
+    @property
+    def failed(self) -> Check | None:
+        """The failed check, if any."""
+        return next((c for c in self.checks if not c.passed), None)
+
+    def raise_for_failure(self) -> Trace:
+        """Strict mode: raise the first failure as joselab's own exception, else return self."""
+        if self.error is not None:
+            raise self.error
+        return self
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __len__(self) -> int:
+        return len(self.checks)
+
+    def __iter__(self) -> Iterator[Check]:
+        return iter(self.checks)
+
+    def verdict(self) -> str:
+        if self.ok:
+            return f"ACCEPTED: {len(self.checks)} checks passed"
+        failed = self.failed
+        where = f"{failed.section} {failed.name}" if failed else "no check ran"
+        return f"REJECTED at {where}"
+
+    def __str__(self) -> str:
+        width_s = max((len(c.section) for c in self.checks), default=0)
+        width_n = max((len(c.name) for c in self.checks), default=0)
+        lines = [self.title]
+        for c in self.checks:
+            mark = "pass" if c.passed else "FAIL"
+            lines.append(f"  {c.section:<{width_s}}  {c.name:<{width_n}}  {mark}  {c.evidence}".rstrip())
+        lines.append(self.verdict())
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<Trace {self.title!r}: {self.verdict()}>"
+
+    def _repr_pretty_(self, printer, cycle) -> None:  # IPython's plain-text repr
+        printer.text(str(self))
+
+    def _repr_html_(self) -> str:
+        rows = []
+        for c in self.checks:
+            cls, colour = ("jl-pass", _PASS) if c.passed else ("jl-fail", _FAIL)
+            mark = "✓ pass" if c.passed else "✗ fail"
+            rows.append(
+                f'<tr class="{cls}" style="background:{colour}"><td>{html.escape(c.section)}</td>'
+                f"<td>{html.escape(c.name)}</td><td><strong>{mark}</strong></td>"
+                f"<td><code>{html.escape(c.evidence)}</code></td></tr>"
+            )
+        cls, colour = ("jl-pass", _PASS) if self.ok else ("jl-fail", _FAIL)
+        return (
+            '<div class="jl-trace"><table class="jl-trace-table" style="border-collapse:collapse;text-align:left">'
+            f'<caption style="text-align:left;font-weight:bold">{html.escape(self.title)}</caption>'
+            "<thead><tr><th>spec</th><th>check</th><th>outcome</th><th>evidence</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>"
+            f'<p class="jl-verdict {cls}" style="background:{colour};padding:2px 6px">'
+            f"<strong>{html.escape(self.verdict())}</strong></p></div>"
+        )
