@@ -10,8 +10,8 @@ from .clock import DEMO_EPOCH, DemoIds, FixedClock, RandomIds, SystemClock
 from .compact import b64url_decode, b64url_encode, decode_unverified, parse, parse_jwe, parse_jws
 from .display import TokenView, show
 from .errors import JoselabError, ValidationError
-from .keys import demo_key, demo_keys, generate_key, load_jwks, public_jwks
 from .jws import sign_compact, verify_jws
+from .keys import demo_key, demo_keys, generate_key, load_jwks, public_jwks
 from .trace import Check, Outcome, Trace
 
 __all__ = [

@@ -51,13 +51,21 @@ def check_typ(trace: Trace, header: Mapping[str, Any], accepted: Collection[str]
 
 def check_required(trace: Trace, claims: Mapping[str, Any], names: Collection[str], section: str) -> None:
     missing = [n for n in names if n not in claims]
-    trace.check(section, f"required claims present: {', '.join(names)}", not missing, f"missing {missing}" if missing else "all present", MissingClaim)
+    trace.check(
+        section,
+        f"required claims present: {', '.join(names)}",
+        not missing,
+        f"missing {missing}" if missing else "all present",
+        MissingClaim,
+    )
 
 
 def check_issuer(trace: Trace, claims: Mapping[str, Any], expected: str, section: str) -> None:
     """``iss`` equals the expected issuer exactly: simple string comparison (RFC 7519 §4.1.1, RFC 8725 §3.8)."""
     iss = claims.get("iss")
-    trace.check(section, f"iss equals {_show(expected)}", isinstance(iss, str) and iss == expected, f"iss = {_show(iss)}", InvalidIssuer)
+    trace.check(
+        section, f"iss equals {_show(expected)}", isinstance(iss, str) and iss == expected, f"iss = {_show(iss)}", InvalidIssuer
+    )
 
 
 def audiences(claims: Mapping[str, Any]) -> list[str] | None:
@@ -93,12 +101,16 @@ def check_numeric(trace: Trace, claims: Mapping[str, Any], name: str, section: s
     return float(value)
 
 
-def check_expiry(trace: Trace, claims: Mapping[str, Any], clock: Clock, leeway: int, section: str, *, required: bool = True) -> None:
+def check_expiry(
+    trace: Trace, claims: Mapping[str, Any], clock: Clock, leeway: int, section: str, *, required: bool = True
+) -> None:
     """Now is before ``exp`` plus a small leeway (RFC 7519 §4.1.4)."""
     exp = check_numeric(trace, claims, "exp", section, required=required)
     if exp is not None:
         now = clock.now()
-        trace.check(section, f"now is before exp (+{leeway}s leeway)", now < exp + leeway, f"now={now}, exp={int(exp)}", TokenExpired)
+        trace.check(
+            section, f"now is before exp (+{leeway}s leeway)", now < exp + leeway, f"now={now}, exp={int(exp)}", TokenExpired
+        )
 
 
 def check_not_before(trace: Trace, claims: Mapping[str, Any], clock: Clock, leeway: int, section: str) -> None:
@@ -106,7 +118,13 @@ def check_not_before(trace: Trace, claims: Mapping[str, Any], clock: Clock, leew
     nbf = check_numeric(trace, claims, "nbf", section, required=False)
     if nbf is not None:
         now = clock.now()
-        trace.check(section, f"now is not before nbf (-{leeway}s leeway)", now + leeway >= nbf, f"now={now}, nbf={int(nbf)}", TokenNotYetValid)
+        trace.check(
+            section,
+            f"now is not before nbf (-{leeway}s leeway)",
+            now + leeway >= nbf,
+            f"now={now}, nbf={int(nbf)}",
+            TokenNotYetValid,
+        )
 
 
 def check_issued_at(
@@ -126,12 +144,22 @@ def check_issued_at(
     if iat is None:
         return
     now = clock.now()
-    trace.check(section, f"iat is not in the future (+{leeway}s leeway)", iat <= now + leeway, f"now={now}, iat={int(iat)}", InvalidIssuedAt)
+    trace.check(
+        section,
+        f"iat is not in the future (+{leeway}s leeway)",
+        iat <= now + leeway,
+        f"now={now}, iat={int(iat)}",
+        InvalidIssuedAt,
+    )
     if max_age is not None:
-        trace.check(section, f"iat is at most {max_age}s old", now - iat <= max_age + leeway, f"age {int(now - iat)}s", InvalidIssuedAt)
+        trace.check(
+            section, f"iat is at most {max_age}s old", now - iat <= max_age + leeway, f"age {int(now - iat)}s", InvalidIssuedAt
+        )
     if max_lifetime is not None and is_numeric_date(claims.get("exp")):
         life = claims["exp"] - iat
-        trace.check(section, f"lifetime exp - iat at most {max_lifetime}s", life <= max_lifetime, f"{int(life)}s", InvalidIssuedAt)
+        trace.check(
+            section, f"lifetime exp - iat at most {max_lifetime}s", life <= max_lifetime, f"{int(life)}s", InvalidIssuedAt
+        )
 
 
 def check_string(trace: Trace, claims: Mapping[str, Any], name: str, section: str, *, required: bool = True) -> str | None:
@@ -140,5 +168,7 @@ def check_string(trace: Trace, claims: Mapping[str, Any], name: str, section: st
         trace.check(section, f"{name} present", not required, "absent", MissingClaim)
         return None
     value = claims[name]
-    trace.check(section, f"{name} is a non-empty string", isinstance(value, str) and bool(value), f"{name} = {_show(value)}", InvalidClaim)
+    trace.check(
+        section, f"{name} is a non-empty string", isinstance(value, str) and bool(value), f"{name} = {_show(value)}", InvalidClaim
+    )
     return value

@@ -182,7 +182,7 @@ def parse_jwe(token: str, *, max_length: int = MAX_TOKEN_LENGTH) -> CompactJWE:
         raise MalformedToken("token is a JWE (five parts)", "RFC 7516 §7.1", f"{len(parts)} parts")
     header = _header(parts[0])
     names = ("encrypted key", "initialization vector", "ciphertext", "authentication tag")
-    key, iv, ct, tag = (b64url_decode(p, n) for p, n in zip(parts[1:], names))
+    key, iv, ct, tag = (b64url_decode(p, n) for p, n in zip(parts[1:], names, strict=False))
     return CompactJWE(token, parts[0], header, key, iv, ct, tag)
 
 

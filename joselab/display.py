@@ -48,12 +48,12 @@ class TokenView:
         """(name, colour, text) for each part."""
         segments = self.token.split(".")
         names = JWE_PARTS if len(segments) == 5 else JWS_PARTS
-        return [(n, c, s) for (n, c), s in zip(names, segments)]
+        return [(n, c, s) for (n, c), s in zip(names, segments, strict=False)]
 
     def __str__(self) -> str:
         lines = [self.title] if self.title else []
         if self.error is not None:
-            return "\n".join(lines + [self.token, f"not a well-formed token: {self.error}"])
+            return "\n".join([*lines, self.token, f"not a well-formed token: {self.error}"])
         assert self.unverified is not None
         lines.append(f"{self.unverified.kind}, {len(self.parts)} parts, {len(self.token)} characters")
         for name, _, text in self.parts:
@@ -87,7 +87,7 @@ class TokenView:
         colour = dict((n, c) for n, c in JWS_PARTS)
         cells = "".join(
             f'<div style="flex:1;min-width:16em"><div style="color:{colour["protected header" if name == "header" else name]}">'
-            f"<strong>{name}</strong></div><pre style=\"margin:0\">{html.escape(_pretty(value))}</pre></div>"
+            f'<strong>{name}</strong></div><pre style="margin:0">{html.escape(_pretty(value))}</pre></div>'
             for name, value in cols
         )
         return (

@@ -67,8 +67,20 @@ def decrypt_jwe(
     trace.check("RFC 7516 §7.1", "compact JWE: five base64url parts, header a JSON object", True, f"{len(token)} characters")
     header = parsed.header
     alg, enc = header.get("alg"), header.get("enc")
-    trace.check("RFC 8725 §3.1", f"alg on the allowlist {sorted(algorithms)}", alg in algorithms, f"alg = {json.dumps(alg)}", AlgorithmNotAllowed)
-    trace.check("RFC 8725 §3.1", f"enc on the allowlist {sorted(encryptions)}", enc in encryptions, f"enc = {json.dumps(enc)}", AlgorithmNotAllowed)
+    trace.check(
+        "RFC 8725 §3.1",
+        f"alg on the allowlist {sorted(algorithms)}",
+        alg in algorithms,
+        f"alg = {json.dumps(alg)}",
+        AlgorithmNotAllowed,
+    )
+    trace.check(
+        "RFC 8725 §3.1",
+        f"enc on the allowlist {sorted(encryptions)}",
+        enc in encryptions,
+        f"enc = {json.dumps(enc)}",
+        AlgorithmNotAllowed,
+    )
     if "crit" in header:
         try:
             ok, evidence = True, check_crit(header, understood_crit)
@@ -76,12 +88,18 @@ def decrypt_jwe(
             ok, evidence = False, f"{exc.check}: {exc.evidence}"
         trace.check("RFC 7516 §4.1.13", "crit: well formed, every name understood", ok, evidence, UnsupportedCritical)
     trace.check(
-        "RFC 8725 §3.6", "no compression (zip absent)", "zip" not in header, f"zip = {json.dumps(header.get('zip'))}", InvalidHeader
+        "RFC 8725 §3.6",
+        "no compression (zip absent)",
+        "zip" not in header,
+        f"zip = {json.dumps(header.get('zip'))}",
+        InvalidHeader,
     )
     if isinstance(alg, str) and alg.startswith("PBES2"):
         p2c = header.get("p2c")
         ok = isinstance(p2c, int) and not isinstance(p2c, bool) and 1000 <= p2c <= MAX_PBES2_COUNT
-        trace.check("RFC 7518 §4.8.1.2", f"p2c between 1000 and {MAX_PBES2_COUNT}", ok, f"p2c = {json.dumps(p2c)[:20]}", InvalidHeader)
+        trace.check(
+            "RFC 7518 §4.8.1.2", f"p2c between 1000 and {MAX_PBES2_COUNT}", ok, f"p2c = {json.dumps(p2c)[:20]}", InvalidHeader
+        )
     plaintext = b""
     ok = True
     try:

@@ -89,7 +89,7 @@ def sign_compact(payload: bytes | Mapping[str, Any], key: jwk.JWK, header: Mappi
     protected = encode_header(header)
     b64 = header.get("b64", True) is not False
     if not b64 and "b64" not in header.get("crit", ()):
-        raise UnsupportedCritical('b64 is listed in crit', "RFC 7797 §6", "b64: false without crit")
+        raise UnsupportedCritical("b64 is listed in crit", "RFC 7797 §6", "b64: false without crit")
     if b64:
         segment = b64url_encode(data)
         signing_input = f"{protected}.{segment}".encode("ascii")
@@ -211,7 +211,13 @@ def verify_jws(
         JWA.signing_alg(alg).verify(key, parsed.signing_input, parsed.signature)
     except (_CryptoInvalidSignature, JWException, ValueError, TypeError):
         ok = False
-    trace.check(signature_section, f"{alg} signature verifies", ok, f"kid={key.get('kid')!r}, over the exact signing input", InvalidSignature)
+    trace.check(
+        signature_section,
+        f"{alg} signature verifies",
+        ok,
+        f"kid={key.get('kid')!r}, over the exact signing input",
+        InvalidSignature,
+    )
     return parsed
 
 

@@ -14,17 +14,16 @@ import html
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from .errors import JoselabError, ValidationError
-
 
 # Colours that read on light and dark themes (the site and JupyterLab alike).
 _PASS = "rgba(46, 160, 67, 0.15)"
 _FAIL = "rgba(248, 81, 73, 0.22)"
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     PASS = "pass"
     FAIL = "fail"
 
