@@ -44,11 +44,17 @@ class TokenView:
             self.error = exc
 
     @property
-    def parts(self) -> list[tuple[str, str, str]]:
-        """(name, colour, text) for each part."""
+    def parts(self) -> list[tuple[str, str, str, bool]]:
+        """(name, colour, text, randomized) for each part. A part is randomized when the same input
+        gives other bytes on every run: an ECDSA or RSASSA-PSS signature, and every JWE part after the
+        header (a fresh content key and IV each time)."""
         segments = self.token.split(".")
-        names = JWE_PARTS if len(segments) == 5 else JWS_PARTS
-        return [(n, c, s) for (n, c), s in zip(names, segments, strict=False)]
+        if len(segments) == 5:
+            return [(n, c, s, i > 0) for i, ((n, c), s) in enumerate(zip(JWE_PARTS, segments))]
+        header = self.unverified.header if self.unverified is not None else {}
+        alg = header.get("alg") if isinstance(header.get("alg"), str) else ""
+        random_sig = alg[:2] in ("ES", "PS")
+        return [(n, c, s, random_sig and n == "signature") for (n, c), s in zip(JWS_PARTS, segments)]
 
     def __str__(self) -> str:
         lines = [self.title] if self.title else []
@@ -56,8 +62,9 @@ class TokenView:
             return "\n".join([*lines, self.token, f"not a well-formed token: {self.error}"])
         assert self.unverified is not None
         lines.append(f"{self.unverified.kind}, {len(self.parts)} parts, {len(self.token)} characters")
-        for name, _, text in self.parts:
-            lines.append(f"  {name:<22} {text if len(text) <= 60 else text[:57] + '...'}")
+        for name, _, text, randomized in self.parts:
+            label = name + (" (randomized)" if randomized else "")
+            lines.append(f"  {label:<35} {text if len(text) <= 60 else text[:57] + '...'}")
         lines.append(f"header ({self.unverified.warning}):")
         lines.append(_pretty(self.unverified.header))
         if self.unverified.payload is not None:
@@ -70,9 +77,11 @@ class TokenView:
 
     def _repr_html_(self) -> str:
         spans = '<span style="color:#888">.</span>'.join(
-            f'<span class="jl-part" title="{html.escape(n)}" style="color:{c}">{html.escape(t)}</span>' for n, c, t in self.parts
+            f'<span class="jl-part" title="{html.escape(n)}" data-randomized="{str(r).lower()}" style="color:{c}">'
+            f"{html.escape(t)}</span>"
+            for n, c, t, r in self.parts
         )
-        legend = " ".join(f'<span style="color:{c}">■ {html.escape(n)}</span>' for n, c, _ in self.parts)
+        legend = " ".join(f'<span style="color:{c}">■ {html.escape(n)}</span>' for n, c, _, _ in self.parts)
         title = f"<strong>{html.escape(self.title)}</strong><br>" if self.title else ""
         body = (
             f'<div class="jl-token" style="font-family:monospace;word-break:break-all;font-size:90%">{spans}</div>'
