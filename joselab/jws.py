@@ -159,15 +159,23 @@ def verify_jws(
     detached_payload: bytes | None = None,
     max_length: int = MAX_TOKEN_LENGTH,
     signature_section: str = "RFC 7515 §5.2",
+    check_header: Callable[[CompactJWS], None] | None = None,
 ) -> CompactJWS:
     """Run the shared JWS checks, each as a row of ``trace``; return the parsed token once its
-    signature has verified. Raises the failing check's :class:`~joselab.errors.ValidationError`."""
+    signature has verified. Raises the failing check's :class:`~joselab.errors.ValidationError`.
+
+    ``check_header``, if given, is called with the parsed (still unverified) token right after the
+    parsing row and before ``alg`` is read or any key is looked up: a profile's checks on the
+    protected header, such as explicit typing (RFC 8725 §3.11), go there. Such a check may only
+    narrow what is accepted; it records its own rows and raises to reject."""
     try:
         parsed = parse_jws(token, detached_payload=detached_payload, max_length=max_length)
     except ValidationError as exc:
         trace.note_failure(exc)
         raise
     trace.check("RFC 7515 §7.1", "compact JWS: three base64url parts, header a JSON object", True, f"{len(token)} characters")
+    if check_header is not None:
+        check_header(parsed)
     header = parsed.header
     alg = header.get("alg")
     allowed = sorted(a for a in algorithms if a != "none")
