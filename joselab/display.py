@@ -50,11 +50,11 @@ class TokenView:
         header (a fresh content key and IV each time)."""
         segments = self.token.split(".")
         if len(segments) == 5:
-            return [(n, c, s, i > 0) for i, ((n, c), s) in enumerate(zip(JWE_PARTS, segments))]
+            return [(n, c, s, i > 0) for i, ((n, c), s) in enumerate(zip(JWE_PARTS, segments, strict=False))]
         header = self.unverified.header if self.unverified is not None else {}
         alg = header.get("alg") if isinstance(header.get("alg"), str) else ""
         random_sig = alg[:2] in ("ES", "PS")
-        return [(n, c, s, random_sig and n == "signature") for (n, c), s in zip(JWS_PARTS, segments)]
+        return [(n, c, s, random_sig and n == "signature") for (n, c), s in zip(JWS_PARTS, segments, strict=False)]
 
     def __str__(self) -> str:
         lines = [self.title] if self.title else []
