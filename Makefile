@@ -5,7 +5,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-ASSETS := _static/vendor/.installed
+# Vendored front-end files land in _vendor/_static/vendor, which Sphinx copies into the site's
+# _static/vendor through html_extra_path (files under html_static_path itself would be added to every
+# page by Jupyter Book).
+VENDOR := _vendor/_static/vendor
+ASSETS := $(VENDOR)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 JB_FLAGS := --warningiserror --keep-going --builder html
 # Notebooks run with the repository's package, never the network.
@@ -33,14 +37,16 @@ $(STAMP): requirements.txt pyproject.toml
 setup: $(STAMP) $(ASSETS)
 
 # Front-end files the site serves itself (see book/about-assets in the docs): pinned npm packages,
-# installed from the lock file and copied into _static/vendor. No page loads from a third-party host.
+# installed from the lock file and copied into $(VENDOR). No page loads from a third-party host.
 $(ASSETS): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
-	rm -rf _static/vendor && mkdir -p _static/vendor/mermaid
-	cp node_modules/mermaid/dist/mermaid.esm.min.mjs _static/vendor/mermaid/
-	cp -r node_modules/mermaid/dist/chunks/mermaid.esm.min _static/vendor/mermaid/chunks-tmp
-	mkdir -p _static/vendor/mermaid/chunks && mv _static/vendor/mermaid/chunks-tmp _static/vendor/mermaid/chunks/mermaid.esm.min
-	cp node_modules/mermaid/LICENSE _static/vendor/mermaid/LICENSE
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/mermaid/chunks $(VENDOR)/requirejs $(VENDOR)/html-manager
+	cp node_modules/mermaid/dist/mermaid.esm.min.mjs node_modules/mermaid/LICENSE $(VENDOR)/mermaid/
+	cp -r node_modules/mermaid/dist/chunks/mermaid.esm.min $(VENDOR)/mermaid/chunks/
+	cp node_modules/requirejs/require.js $(VENDOR)/requirejs/
+	cp node_modules/@jupyter-widgets/html-manager/dist/embed-amd.js node_modules/@jupyter-widgets/html-manager/dist/*.woff* \
+	   node_modules/@jupyter-widgets/html-manager/dist/*.ttf node_modules/@jupyter-widgets/html-manager/dist/*.eot \
+	   node_modules/@jupyter-widgets/html-manager/dist/*.svg $(VENDOR)/html-manager/
 	@touch $@
 
 assets: $(ASSETS)
@@ -79,4 +85,4 @@ notebooks: setup
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=300 $(NOTEBOOKS)
 
 clean:
-	rm -rf _build .venv node_modules _static/vendor .pytest_cache .ruff_cache .hypothesis
+	rm -rf _build .venv node_modules _vendor .pytest_cache .ruff_cache .hypothesis

@@ -34,7 +34,8 @@ class TokenView:
     """A compact JWS or JWE, ready to display. Malformed input is shown with joselab's error."""
 
     def __init__(self, token: str, title: str = "") -> None:
-        self.token = token
+        # Anything that is not a string is shown as its repr, next to the parse error, never a TypeError.
+        self.token = token if isinstance(token, str) else repr(token)
         self.title = title
         try:
             self.unverified = decode_unverified(token)

@@ -66,6 +66,10 @@ class InvalidSignature(ValidationError):
     """The signature or MAC does not verify."""
 
 
+class MissingSignature(ValidationError):
+    """A message that must carry a signature (a detached JWS in an HTTP header, say) came without one."""
+
+
 class DecryptionFailed(ValidationError):
     """A JWE could not be decrypted with the expected key and algorithms."""
 

@@ -65,19 +65,37 @@ def decrypt_jwe(
         trace.note_failure(exc)
         raise
     trace.check("RFC 7516 §7.1", "compact JWE: five base64url parts, header a JSON object", True, f"{len(token)} characters")
-    header = parsed.header
+    check_jwe_header(trace, parsed.header, algorithms, encryptions, understood_crit=understood_crit)
+    alg, enc = parsed.header["alg"], parsed.header["enc"]
+    ok, plaintext = jwcrypto_decrypt(token, key, alg, enc)
+    trace.check(section, f"decrypts with the recipient key kid={key.get('kid')!r}", ok, f"{alg} / {enc}", DecryptionFailed)
+    return parsed, plaintext
+
+
+def check_jwe_header(
+    trace: Trace,
+    header: Mapping[str, Any],
+    algorithms: Collection[str],
+    encryptions: Collection[str],
+    *,
+    understood_crit: Collection[str] = (),
+    label: str = "",
+) -> None:
+    """The header rows every JWE shares, on one recipient's JOSE Header (RFC 7516 §5.2 steps 4-5):
+    ``alg`` and ``enc`` allowlisted, ``crit`` understood, no ``zip``, a bounded PBES2 ``p2c``. Used by
+    :func:`decrypt_jwe` and by :mod:`joselab.serialization` for the JSON forms."""
     alg, enc = header.get("alg"), header.get("enc")
     trace.check(
         "RFC 8725 §3.1",
-        f"alg on the allowlist {sorted(algorithms)}",
-        alg in algorithms,
+        f"{label}alg on the allowlist {sorted(algorithms)}",
+        isinstance(alg, str) and alg in algorithms,  # a list or object here must fail, not raise TypeError
         f"alg = {json.dumps(alg)}",
         AlgorithmNotAllowed,
     )
     trace.check(
         "RFC 8725 §3.1",
-        f"enc on the allowlist {sorted(encryptions)}",
-        enc in encryptions,
+        f"{label}enc on the allowlist {sorted(encryptions)}",
+        isinstance(enc, str) and enc in encryptions,
         f"enc = {json.dumps(enc)}",
         AlgorithmNotAllowed,
     )
@@ -86,10 +104,10 @@ def decrypt_jwe(
             ok, evidence = True, check_crit(header, understood_crit)
         except ValidationError as exc:
             ok, evidence = False, f"{exc.check}: {exc.evidence}"
-        trace.check("RFC 7516 §4.1.13", "crit: well formed, every name understood", ok, evidence, UnsupportedCritical)
+        trace.check("RFC 7516 §4.1.13", f"{label}crit: well formed, every name understood", ok, evidence, UnsupportedCritical)
     trace.check(
         "RFC 8725 §3.6",
-        "no compression (zip absent)",
+        f"{label}no compression (zip absent)",
         "zip" not in header,
         f"zip = {json.dumps(header.get('zip'))}",
         InvalidHeader,
@@ -98,17 +116,22 @@ def decrypt_jwe(
         p2c = header.get("p2c")
         ok = isinstance(p2c, int) and not isinstance(p2c, bool) and 1000 <= p2c <= MAX_PBES2_COUNT
         trace.check(
-            "RFC 7518 §4.8.1.2", f"p2c between 1000 and {MAX_PBES2_COUNT}", ok, f"p2c = {json.dumps(p2c)[:20]}", InvalidHeader
+            "RFC 7518 §4.8.1.2",
+            f"{label}p2c between 1000 and {MAX_PBES2_COUNT}",
+            ok,
+            f"p2c = {json.dumps(p2c)[:20]}",
+            InvalidHeader,
         )
-    plaintext = b""
-    ok = True
+
+
+def jwcrypto_decrypt(serialized: str, key: jwk.JWK, alg: str, enc: str) -> tuple[bool, bytes]:
+    """Decrypt a compact or JSON JWE with jwcrypto, allowing only ``alg`` and ``enc`` and capping the
+    plaintext; ``(False, b"")`` on any failure (the caller records the row)."""
     try:
         obj = jwe.JWE()
         obj.allowed_algs = [alg, enc]
-        obj.deserialize(token)
+        obj.deserialize(serialized)
         obj.decrypt(key, max_plaintext=MAX_PLAINTEXT_BYTES)
-        plaintext = obj.plaintext
+        return True, obj.plaintext
     except (JWException, ValueError, TypeError, KeyError, OverflowError):
-        ok = False
-    trace.check(section, f"decrypts with the recipient key kid={key.get('kid')!r}", ok, f"{alg} / {enc}", DecryptionFailed)
-    return parsed, plaintext
+        return False, b""

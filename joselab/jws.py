@@ -87,8 +87,11 @@ def sign_compact(payload: bytes | Mapping[str, Any], key: jwk.JWK, header: Mappi
         raise KeyNotFound("signing key fits alg", "RFC 8725 §3.1", why)
     data = encode_claims(payload) if isinstance(payload, Mapping) else bytes(payload)
     protected = encode_header(header)
+    if "b64" in header and not isinstance(header["b64"], bool):
+        raise InvalidHeader("b64 is a JSON boolean", "RFC 7797 §3", f"b64 = {json.dumps(header['b64'])[:40]}")
     b64 = header.get("b64", True) is not False
-    if not b64 and "b64" not in header.get("crit", ()):
+    crit = header.get("crit")
+    if not b64 and not (isinstance(crit, list) and "b64" in crit):
         raise UnsupportedCritical("b64 is listed in crit", "RFC 7797 §6", "b64: false without crit")
     if b64:
         segment = b64url_encode(data)
@@ -96,7 +99,10 @@ def sign_compact(payload: bytes | Mapping[str, Any], key: jwk.JWK, header: Mappi
     else:
         if not detached and b"." in data:
             raise InvalidHeader("unencoded attached payload has no '.'", "RFC 7797 §5.2", "payload contains '.'")
-        segment = data.decode("utf-8")
+        try:
+            segment = "" if detached else data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidHeader("unencoded attached payload is text", "RFC 7797 §5.2", "payload is not UTF-8") from None
         signing_input = protected.encode("ascii") + b"." + data
     signature = JWA.signing_alg(alg).sign(key, signing_input)
     return f"{protected}.{'' if detached else segment}.{b64url_encode(signature)}"
@@ -167,7 +173,11 @@ def verify_jws(
     ``check_header``, if given, is called with the parsed (still unverified) token right after the
     parsing row and before ``alg`` is read or any key is looked up: a profile's checks on the
     protected header, such as explicit typing (RFC 8725 §3.11), go there. Such a check may only
-    narrow what is accepted; it records its own rows and raises to reject."""
+    narrow what is accepted; it records its own rows and raises to reject.
+
+    ``b64: false`` (RFC 7797) is honoured only when the caller lists ``"b64"`` in ``understood_crit``
+    and the token lists it in ``crit`` (RFC 7797 §6): a verifier that did not opt in, such as a JWT
+    validator (RFC 7797 §7 forbids unencoded JWTs), never reads a payload it would otherwise decode."""
     try:
         parsed = parse_jws(token, detached_payload=detached_payload, max_length=max_length)
     except ValidationError as exc:
@@ -176,23 +186,66 @@ def verify_jws(
     trace.check("RFC 7515 §7.1", "compact JWS: three base64url parts, header a JSON object", True, f"{len(token)} characters")
     if check_header is not None:
         check_header(parsed)
-    header = parsed.header
+    verify_signature(
+        trace,
+        parsed.header,
+        parsed.signing_input,
+        parsed.signature,
+        keys,
+        algorithms,
+        understood_crit=understood_crit,
+        signature_section=signature_section,
+    )
+    return parsed
+
+
+def verify_signature(
+    trace: Trace,
+    header: Mapping[str, Any],
+    signing_input: bytes,
+    signature: bytes,
+    keys: KeySource,
+    algorithms: Collection[str],
+    *,
+    understood_crit: Collection[str] = (),
+    signature_section: str = "RFC 7515 §5.2",
+    label: str = "",
+) -> jwk.JWK:
+    """The header and signature rows every JWS shares, for one JOSE Header and one signature
+    (RFC 7515 §5.2 steps 5 and 8): ``alg`` allowlisted, ``b64``/``crit`` understood, no embedded key,
+    ``kid`` selecting a trusted key that fits ``alg``, the signature's exact length, and the signature
+    over ``signing_input``. :func:`verify_jws` runs it for the compact form and
+    :mod:`joselab.serialization` once per signature of a JSON JWS (``label`` names which). Returns the
+    key that verified."""
     alg = header.get("alg")
     allowed = sorted(a for a in algorithms if a != "none")
     trace.check(
         "RFC 8725 §3.1",
-        f"alg on the allowlist {allowed}",
+        f"{label}alg on the allowlist {allowed}",
         isinstance(alg, str) and alg in allowed,
         f"alg = {json.dumps(alg)}",
         AlgorithmNotAllowed,
     )
-    if "crit" in header or not parsed.b64:
+    if "b64" in header:
+        b64 = header["b64"]
+        trace.check(
+            "RFC 7797 §3", f"{label}b64 is a JSON boolean", isinstance(b64, bool), f"b64 = {json.dumps(b64)[:40]}", InvalidHeader
+        )
+    if header.get("b64") is False:
+        # Without this a b64:false token with no crit passed as "no crit": RFC 7797 §6 requires b64 in crit.
+        crit = header.get("crit")
+        listed = isinstance(crit, list) and "b64" in crit
+        evidence = f"crit = {json.dumps(crit)[:80]}" if "crit" in header else "no crit"
+        trace.check("RFC 7797 §6", f"{label}b64: false is listed in crit", listed, evidence, UnsupportedCritical)
+    if "crit" in header:
         evidence = _run(lambda: check_crit(header, understood_crit))
-        trace.check("RFC 7515 §4.1.11", "crit: well formed, every name understood", evidence[0], evidence[1], UnsupportedCritical)
+        trace.check(
+            "RFC 7515 §4.1.11", f"{label}crit: well formed, every name understood", evidence[0], evidence[1], UnsupportedCritical
+        )
     embedded = [name for name in EMBEDDED_KEY_HEADERS if name in header]
     trace.check(
         "RFC 8725 §3.10",
-        "no key or key URL taken from the token (jwk, jku, x5u, x5c)",
+        f"{label}no key or key URL taken from the token (jwk, jku, x5u, x5c)",
         not embedded,
         f"header has {embedded}" if embedded else "none present",
         EmbeddedKeyRejected,
@@ -205,31 +258,35 @@ def verify_jws(
     except JoselabError as exc:
         raise KeyNotFound("kid names a trusted key", "RFC 7515 §4.1.4", str(exc)) from None
     fits, why = key_fits_alg(key, alg)
-    trace.check("RFC 8725 §3.1", f"the key kid selects is one for {alg}", fits, f"kid={key.get('kid')!r}: {why}", KeyNotFound)
+    trace.check(
+        "RFC 8725 §3.1", f"{label}the key kid selects is one for {alg}", fits, f"kid={key.get('kid')!r}: {why}", KeyNotFound
+    )
     expected_len = _signature_bytes(alg, key)
     trace.check(
         "RFC 7518 §3",
-        f"signature is {expected_len} bytes, as {alg} defines",
-        len(parsed.signature) == expected_len,
-        f"{len(parsed.signature)} bytes",
+        f"{label}signature is {expected_len} bytes, as {alg} defines",
+        len(signature) == expected_len,
+        f"{len(signature)} bytes",
         InvalidSignature,
     )
     ok = True
     try:
-        JWA.signing_alg(alg).verify(key, parsed.signing_input, parsed.signature)
+        JWA.signing_alg(alg).verify(key, signing_input, signature)
     except (_CryptoInvalidSignature, JWException, ValueError, TypeError):
         ok = False
     trace.check(
         signature_section,
-        f"{alg} signature verifies",
+        f"{label}{alg} signature verifies",
         ok,
         f"kid={key.get('kid')!r}, over the exact signing input",
         InvalidSignature,
     )
-    return parsed
+    return key
 
 
 def _signature_bytes(alg: str, key: jwk.JWK) -> int:
+    if alg == "EdDSA":  # RFC 8037 §3.1: the size follows the key's curve (64 bytes Ed25519, 114 Ed448)
+        return _FIXED_SIGNATURE_BYTES.get(str(key.get("crv")), 0)
     if alg in _FIXED_SIGNATURE_BYTES:
         return _FIXED_SIGNATURE_BYTES[alg]
     from .keys import rsa_bits

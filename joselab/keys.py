@@ -151,7 +151,12 @@ def load_jwks(data: str | bytes | dict[str, Any], *, public_only: bool = True) -
             if bits < MIN_RSA_BITS:
                 raise KeySetError(f"key {i} is RSA {bits} bits, under {MIN_RSA_BITS} (RFC 7518 §3.3)")
         try:
-            keyset.add(jwk.JWK(**entry))
+            key = jwk.JWK(**entry)
+            if key.get("kty") != "oct":
+                # jwcrypto builds the key lazily: build it now, so that an EC point off its curve (the
+                # invalid-curve attack, RFC 8725 §2.5) or a broken modulus is refused here, not at use.
+                key.export_to_pem()
+            keyset.add(key)
         except (JWException, ValueError, TypeError, KeyError) as exc:
             raise KeySetError(f"key {i} is not a valid JWK: {type(exc).__name__}") from None
     return keyset

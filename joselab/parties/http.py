@@ -231,9 +231,13 @@ class Network:
         max_bytes: int = MAX_BODY_BYTES,
     ) -> HttpResponse:
         """Send one request over real HTTP on loopback; refuse unknown hosts, redirects and big bodies."""
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            port = parts.port  # raises ValueError on a port that is not a number
+        except (TypeError, ValueError, AttributeError):
+            raise FetchError(f"{url!r} is not a URL (no request was sent)") from None
         server = self.servers.get(parts.hostname or "")
-        if parts.scheme != "https" or server is None or parts.port is not None:
+        if parts.scheme != "https" or server is None or port is not None:
             raise FetchError(f"{url!r} is not a party on this demo network (no request was sent)")
         if not server.running:
             raise FetchError(f"{server.host} is not running")
@@ -251,7 +255,7 @@ class Network:
             if len(data) > max_bytes:
                 raise FetchError(f"{url} answered over the {max_bytes} byte cap")
             return HttpResponse(resp.status, {k.lower(): v for k, v in resp.getheaders()}, data)
-        except (OSError, http.client.HTTPException) as exc:
+        except (OSError, http.client.HTTPException, ValueError) as exc:  # ValueError: a Content-Length not a number
             raise FetchError(f"{method} {url} failed: {type(exc).__name__}") from None
         finally:
             conn.close()

@@ -1,0 +1,768 @@
+"""Scenario 2: the JWT access token (RFC 9068), issued by the AS and validated locally by the API.
+
+The parties, each a real HTTP server on 127.0.0.1 (:mod:`joselab.parties`):
+
+* :class:`AuthorizationServer` (``https://as.bank.example``) mints RFC 9068 access tokens
+  (``typ: at+jwt``, RS256 with a ``kid``), publishes RFC 8414 metadata at
+  ``/.well-known/oauth-authorization-server`` (``issuer``, ``jwks_uri``, ``introspection_endpoint``)
+  and its JWK Set at ``/jwks``, keeps the tokens it issued and a revocation list in sqlite, and
+  answers RFC 7662 introspection at ``/introspect`` (``client_secret_basic``, RFC 7662 §2.1).
+* :class:`JwksCache` is the resource server's view of the AS's keys: metadata, then the JWK Set,
+  fetched over HTTP and cached. An unknown ``kid`` fetches the set again, at most once per
+  ``min_refetch_interval`` (OIDC Core §10.1.1 describes this rotation: the signer adds the new key to
+  its set and starts using it; verifiers fetch the set when they meet a ``kid`` they do not know).
+  The rate limit is what keeps a stream of tokens with made-up ``kid`` values from turning every API
+  call into a JWKS fetch against the AS.
+* :class:`AccessTokenValidator` runs the resource server's checks of RFC 9068 §4 (below).
+* :class:`ResourceApi` (``https://api.bank.example``) uses the validator on each request and answers
+  as RFC 6750 §3 says: 401 ``invalid_token``, 403 ``insufficient_scope``, 200 otherwise.
+* :class:`IntrospectionClient` is the other way to check a token: ask the AS (RFC 7662).
+
+The order of the checks
+-----------------------
+RFC 9068 §4 lists six numbered steps: (1) ``typ``, (2) decryption, (3) ``iss``, (4) ``aud``,
+(5) signature with an allowed ``alg``, (6) ``exp``; a last paragraph (labelled (7) in the trace)
+asks the resource server to authorize the call from ``scope`` and the other authorization claims
+(§2.2.3). The validator keeps that order except where it would trust a claim before the signature:
+
+1. the token is parsed strictly (RFC 7515 §7.1: three parts, header a JSON object);
+2. **(1) typ** is read from the *protected header* before the signature is checked. That is safe:
+   the header is covered by the signature, and this check can only reject; an attacker who edits
+   ``typ`` breaks the signature anyway;
+3. **(2)**: this resource server agreed no encryption with the AS, so a JWE (five parts) is refused;
+4. **(5)** the shared JWS rows of :func:`joselab.jws.verify_jws`: ``alg`` on the allowlist, never
+   ``none`` (RFC 8725 §3.1), ``crit``, no key taken from the token (RFC 8725 §3.10), the ``kid``
+   selects one of the AS's published keys and that key is for ``alg``, then the signature itself;
+5. only now are the claims read: **(3) iss**, **(4) aud**, **(6) exp** (with a leeway of at most
+   :data:`MAX_LEEWAY` seconds), then ``nbf`` and ``iat`` (RFC 7519 §4.1.5, §4.1.6) with the same
+   leeway and a maximum lifetime ``exp - iat`` as policy;
+6. **RFC 9068 §2.2**: the required claims ``iss exp aud sub client_id iat jti`` are present, and
+   ``sub``, ``client_id``, ``jti`` are non-empty strings; the optional §2.2.1 claims (``auth_time``,
+   ``acr``, ``amr``) and §2.2.3 ``scope`` have their types;
+7. **(7)** the scope the endpoint needs is in ``scope`` (a failure here is
+   :class:`~joselab.errors.InsufficientScope`: the token is valid, the call is not allowed).
+
+Steps (3) and (4) therefore come after (5): checking ``iss`` or ``aud`` on an unverified payload
+would only ever reject too, but a validator that reads claims before the signature is one edit away
+from one that *uses* them (to pick a key by ``iss``, say); RFC 8725 §3.3 asks that every
+cryptographic operation is validated before anything relies on the result.
+
+What local validation cannot do: see a revocation. Until ``exp`` the token is valid to every
+resource server that validates it locally, whatever the AS knows (RFC 9068 §5 mentions the
+trade-off; RFC 7662 introspection or short lifetimes are the answers).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote, urlencode, urlsplit
+
+from jwcrypto import jwk
+
+from .claims import (
+    _show,
+    check_audience,
+    check_expiry,
+    check_issued_at,
+    check_issuer,
+    check_not_before,
+    check_numeric,
+    check_required,
+    check_string,
+    check_typ,
+)
+from .clock import Clock, IdSource
+from .compact import MAX_TOKEN_LENGTH, CompactJWS
+from .errors import (
+    FetchError,
+    InsufficientScope,
+    InvalidClaim,
+    JoselabError,
+    KeyNotFound,
+    KeySetError,
+    UnexpectedTokenKind,
+)
+from .jws import KeySource, sign_compact, verify_jws
+from .keys import DemoKey, demo_key, load_jwks
+from .parties import Database, LocalServer, Network, Request, Response, json_response
+from .trace import Trace
+
+__all__ = [
+    "ACCESS_TOKEN_TYPES",
+    "API_HOST",
+    "AS_HOST",
+    "MAX_LEEWAY",
+    "REQUIRED_CLAIMS",
+    "AccessTokenDemo",
+    "AccessTokenValidator",
+    "AuthorizationServer",
+    "IntrospectionClient",
+    "JwksCache",
+    "ResourceApi",
+    "bearer_challenge",
+    "build_demo",
+    "metadata_url",
+]
+
+AS_HOST = "as.bank.example"
+API_HOST = "api.bank.example"
+METADATA_PATH = "/.well-known/oauth-authorization-server"  # RFC 8414 §3
+JWKS_PATH = "/jwks"
+INTROSPECTION_PATH = "/introspect"
+
+#: RFC 9068 §4 (1): the only two spellings of the access token's media type.
+ACCESS_TOKEN_TYPES = ("at+jwt", "application/at+jwt")
+#: RFC 9068 §2.2: claims every JWT access token carries.
+REQUIRED_CLAIMS = ("iss", "exp", "aud", "sub", "client_id", "iat", "jti")
+#: RFC 9068 §4 (6): "some small leeway, usually no more than a few minutes".
+MAX_LEEWAY = 300
+
+_TITLE = "RFC 9068 §4: access token at the resource server"
+
+
+# ------------------------------------------------------------------------------------------------
+# The resource server's validator
+# ------------------------------------------------------------------------------------------------
+class AccessTokenValidator:
+    """Validate an RFC 9068 JWT access token locally, as a resource server does (RFC 9068 §4).
+
+    ``issuer`` is the AS's issuer identifier (from its RFC 8414 metadata), compared exactly;
+    ``audience`` is this resource server's identifier, which ``aud`` must contain (RFC 8707
+    resource indicator). ``keys`` is a :class:`jwcrypto.jwk.JWKSet` or a key source (a callable
+    ``header -> JWK | None``) such as :class:`JwksCache`. ``algorithms`` is the allowlist (``none``
+    never is on it). ``leeway`` (seconds, at most :data:`MAX_LEEWAY`) applies to ``exp``, ``nbf`` and
+    ``iat``; ``max_lifetime`` bounds ``exp - iat`` (a policy: access tokens are meant to be short).
+
+    :meth:`validate` returns a :class:`~joselab.trace.Trace` whose rows are the checks in the order
+    the module docstring explains; on success ``trace.result`` is the claims set.
+    """
+
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        audience: str,
+        keys: KeySource,
+        clock: Clock,
+        algorithms: Sequence[str] = ("RS256", "PS256"),
+        leeway: int = 60,
+        max_lifetime: int = 3600,
+    ) -> None:
+        if not isinstance(leeway, int) or not 0 <= leeway <= MAX_LEEWAY:
+            # A configuration mistake, not bad input: fail loudly at construction.
+            raise ValueError(f"leeway must be 0..{MAX_LEEWAY} seconds (RFC 9068 §4 (6): a few minutes at most)")
+        if not isinstance(max_lifetime, int) or max_lifetime <= 0:
+            raise ValueError("max_lifetime must be a positive number of seconds")
+        self.issuer = issuer
+        self.audience = audience
+        self.keys = keys
+        self.clock = clock
+        self.algorithms = tuple(a for a in algorithms if a != "none")
+        self.leeway = leeway
+        self.max_lifetime = max_lifetime
+        self.max_token_length = MAX_TOKEN_LENGTH
+
+    def __repr__(self) -> str:
+        return (
+            f"AccessTokenValidator(issuer={self.issuer!r}, audience={self.audience!r}, algorithms={list(self.algorithms)}, "
+            f"leeway={self.leeway}, max_lifetime={self.max_lifetime})"
+        )
+
+    def _check_header(self, trace: Trace) -> Callable[[CompactJWS], None]:
+        def check(parsed: CompactJWS) -> None:
+            # In the protected header, so covered by the signature checked next; this can only reject.
+            check_typ(trace, parsed.header, ACCESS_TOKEN_TYPES, "RFC 9068 §4 (1)")
+            trace.check(
+                "RFC 9068 §4 (2)",
+                "not encrypted: no encryption agreed with the AS",
+                True,
+                "a signed JWT (JWS, three parts)",
+                UnexpectedTokenKind,
+            )
+
+        return check
+
+    def validate(self, token: str, *, required_scope: str | None = None, strict: bool = False) -> Trace:
+        """Run the checks of RFC 9068 §4 on ``token``; ``required_scope`` is what the endpoint needs
+        (step (7)). With ``strict`` the first failure is raised as its :mod:`joselab.errors` type."""
+        trace = Trace(_TITLE)
+        with trace.run():
+            if isinstance(token, str) and len(token) <= self.max_token_length and token.count(".") == 4:
+                # RFC 9068 §4 (2): a JWE would need keys agreed with the AS at registration; none were.
+                trace.check(
+                    "RFC 9068 §4 (2)",
+                    "not encrypted: no encryption agreed with the AS",
+                    False,
+                    "five parts: a JWE",
+                    UnexpectedTokenKind,
+                )
+            parsed = verify_jws(
+                trace,
+                token,
+                self.keys,
+                self.algorithms,
+                signature_section="RFC 9068 §4 (5)",
+                check_header=self._check_header(trace),
+                max_length=self.max_token_length,
+            )
+            claims = parsed.claims()
+            check_issuer(trace, claims, self.issuer, "RFC 9068 §4 (3)")
+            check_audience(trace, claims, self.audience, "RFC 9068 §4 (4)")
+            check_expiry(trace, claims, self.clock, self.leeway, "RFC 9068 §4 (6)")
+            if "nbf" in claims:  # optional in RFC 9068; checked whenever present (RFC 7519 §4.1.5)
+                check_not_before(trace, claims, self.clock, self.leeway, "RFC 7519 §4.1.5")
+            check_issued_at(trace, claims, self.clock, self.leeway, "RFC 7519 §4.1.6", max_lifetime=self.max_lifetime)
+            check_required(trace, claims, REQUIRED_CLAIMS, "RFC 9068 §2.2")
+            for name in ("sub", "client_id", "jti"):
+                check_string(trace, claims, name, "RFC 9068 §2.2")
+            _check_optional(trace, claims)
+            scopes = _check_scope_format(trace, claims)
+            if required_scope is not None:
+                trace.check(
+                    "RFC 9068 §4 (7)",
+                    f"scope includes {required_scope!r}",
+                    required_scope in scopes,
+                    f"scope = {_show(claims.get('scope'))}",
+                    InsufficientScope,
+                )
+            trace.result = claims
+        return trace.raise_for_failure() if strict else trace
+
+
+def _check_optional(trace: Trace, claims: Mapping[str, Any]) -> None:
+    """RFC 9068 §2.2.1: ``auth_time`` a NumericDate, ``acr`` a string, ``amr`` an array of strings
+    (their OIDC Core §2 types), each only when present."""
+    if "auth_time" in claims:
+        check_numeric(trace, claims, "auth_time", "RFC 9068 §2.2.1", required=False)
+    if "acr" in claims:
+        acr = claims["acr"]
+        trace.check("RFC 9068 §2.2.1", "acr is a string", isinstance(acr, str), f"acr = {_show(acr)}", InvalidClaim)
+    if "amr" in claims:
+        amr = claims["amr"]
+        ok = isinstance(amr, list) and all(isinstance(a, str) for a in amr)
+        trace.check("RFC 9068 §2.2.1", "amr is an array of strings", ok, f"amr = {_show(amr)}", InvalidClaim)
+
+
+# RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), joined by single spaces.
+_SCOPE = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*")
+
+
+def _check_scope_format(trace: Trace, claims: Mapping[str, Any]) -> list[str]:
+    """RFC 9068 §2.2.3: ``scope`` is a space-delimited string of RFC 6749 §3.3 scope tokens."""
+    if "scope" not in claims:
+        return []
+    scope = claims["scope"]
+    ok = isinstance(scope, str) and _SCOPE.fullmatch(scope) is not None
+    trace.check("RFC 9068 §2.2.3", "scope is a space-delimited string", ok, f"scope = {_show(scope)}", InvalidClaim)
+    return scope.split(" ")
+
+
+# ------------------------------------------------------------------------------------------------
+# The resource server's key cache
+# ------------------------------------------------------------------------------------------------
+def metadata_url(issuer: str) -> str:
+    """Where RFC 8414 §3.1 puts the metadata of ``issuer``: the well-known suffix goes between the
+    host and the issuer's path (``https://h/t`` → ``https://h/.well-known/oauth-authorization-server/t``)."""
+    parts = urlsplit(issuer)
+    path = parts.path.rstrip("/")
+    return f"{parts.scheme}://{parts.netloc}{METADATA_PATH}{path}"
+
+
+class JwksCache:
+    """The AS's published keys as the resource server sees them: a key source for the validator.
+
+    The first lookup fetches the RFC 8414 metadata (its ``issuer`` must equal the one asked for,
+    RFC 8414 §3.3), then the JWK Set at its ``jwks_uri`` (hygiene-checked by
+    :func:`joselab.keys.load_jwks`). Later lookups use the cache. A ``kid`` not in the cache fetches
+    the set again, but only if the last fetch is at least ``min_refetch_interval`` seconds old
+    (on ``clock``); otherwise the lookup fails at once. After ``max_age`` seconds the set is fetched
+    again on the next lookup, so a key the AS has retired stops being trusted.
+
+    ``fetches`` counts the JWK Set fetches, and ``log`` says why each happened.
+    """
+
+    def __init__(
+        self,
+        network: Network,
+        issuer: str,
+        *,
+        clock: Clock,
+        min_refetch_interval: int = 60,
+        max_age: int = 600,
+    ) -> None:
+        self.network = network
+        self.issuer = issuer
+        self.clock = clock
+        self.min_refetch_interval = min_refetch_interval
+        self.max_age = max_age
+        self.metadata: dict[str, Any] | None = None
+        self.keyset: jwk.JWKSet | None = None
+        self.fetched_at: int | None = None
+        self.fetches = 0
+        self.log: list[str] = []
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<JwksCache {self.issuer}: {len(self.kids)} keys, {self.fetches} fetches>"
+
+    @property
+    def kids(self) -> list[str]:
+        return [] if self.keyset is None else [k.get("kid") for k in self.keyset["keys"]]
+
+    def _load_metadata(self) -> dict[str, Any]:
+        if self.metadata is None:
+            doc = self.network.get_json(metadata_url(self.issuer))
+            if not isinstance(doc, dict) or doc.get("issuer") != self.issuer:
+                got = doc.get("issuer") if isinstance(doc, dict) else None
+                raise FetchError(f"metadata issuer {got!r} is not {self.issuer!r} (RFC 8414 §3.3)")
+            jwks_uri = doc.get("jwks_uri")
+            if not isinstance(jwks_uri, str) or not jwks_uri.startswith("https://"):
+                raise FetchError("metadata has no https jwks_uri (RFC 8414 §2)")
+            self.metadata = doc
+        return self.metadata
+
+    def refresh(self, reason: str = "refresh") -> jwk.JWKSet:
+        """Fetch the JWK Set now (and the metadata, the first time)."""
+        with self._lock:
+            return self._refresh(reason)
+
+    def _refresh(self, reason: str) -> jwk.JWKSet:
+        # The attempt counts for the rate limit even if it fails: a failing AS is not hammered either.
+        self.fetched_at = self.clock.now()
+        self.fetches += 1
+        self.log.append(reason)
+        metadata = self._load_metadata()
+        self.keyset = load_jwks(self.network.get_json(metadata["jwks_uri"]))
+        return self.keyset
+
+    def _find(self, kid: str | None) -> jwk.JWK | None:
+        keys = list(self.keyset["keys"]) if self.keyset is not None else []
+        if kid is None:
+            return keys[0] if len(keys) == 1 else None
+        return next((k for k in keys if k.get("kid") == kid), None)
+
+    def __call__(self, header: Mapping[str, Any]) -> jwk.JWK:
+        kid = header.get("kid")
+        with self._lock:
+            now = self.clock.now()
+            if self.keyset is None:
+                if self.fetched_at is not None and now - self.fetched_at < self.min_refetch_interval:
+                    raise KeyNotFound(
+                        "kid names a trusted key", "RFC 7515 §4.1.4", "no JWK Set yet; the last fetch failed, retry later"
+                    )
+                self._refresh("first use")
+            elif self.fetched_at is not None and now - self.fetched_at >= self.max_age:
+                self._refresh_quietly(f"cache older than {self.max_age}s")
+            key = self._find(kid)
+            if key is not None:
+                return key
+            since = now - (self.fetched_at or 0)
+            if since < self.min_refetch_interval:
+                raise KeyNotFound(
+                    "kid names a trusted key",
+                    "RFC 7515 §4.1.4",
+                    f"kid = {kid!r} unknown; not refetched, last fetch {since}s ago (min {self.min_refetch_interval}s)",
+                )
+            self._refresh_quietly(f"unknown kid {kid!r}")
+            key = self._find(kid)
+            if key is None:
+                raise KeyNotFound(
+                    "kid names a trusted key", "RFC 7515 §4.1.4", f"kid = {kid!r} unknown, also after refetching the JWK Set"
+                )
+            return key
+
+    def _refresh_quietly(self, reason: str) -> None:
+        # Keep the keys we have if the AS cannot be reached: an outage must not reject valid tokens.
+        try:
+            self._refresh(reason)
+        except JoselabError:
+            pass
+
+
+# ------------------------------------------------------------------------------------------------
+# The authorization server
+# ------------------------------------------------------------------------------------------------
+class AuthorizationServer:
+    """The demo AS at ``https://as.bank.example``: it mints RFC 9068 access tokens and publishes what
+    resource servers need to check them.
+
+    Routes: ``GET /.well-known/oauth-authorization-server`` (RFC 8414 §3), ``GET /jwks`` (RFC 7517
+    §5), ``POST /introspect`` (RFC 7662 §2, authenticated with ``client_secret_basic``). Every
+    token it issues is stored (by its SHA-256) in the sqlite file ``db_path`` with a revoked flag;
+    :meth:`revoke` sets it (RFC 7009 defines an endpoint for that; here it is a method).
+
+    The demo mints tokens by a method call, not through an authorization or token endpoint, so its
+    metadata leaves out ``authorization_endpoint``, ``token_endpoint`` and
+    ``response_types_supported``, which a complete AS publishes (RFC 8414 §2).
+
+    Keys: it signs with ``key`` (default the published RFC 7515 A.2 RSA key, RS256, deterministic
+    signatures). :meth:`rotate_key` publishes a new key next to the old one and signs with it from
+    then on; :meth:`retire_key` removes a key from the published set. Every published key carries
+    ``alg`` and ``use: sig``, so a verifier ties each key to one algorithm (RFC 8725 §3.1).
+    """
+
+    def __init__(
+        self,
+        network: Network,
+        *,
+        clock: Clock,
+        ids: IdSource,
+        db_path: str | Path,
+        host: str = AS_HOST,
+        key: DemoKey | jwk.JWK | None = None,
+        alg: str = "RS256",
+        lifetime: int = 300,
+    ) -> None:
+        self.server = LocalServer(host, network)
+        self.clock = clock
+        self.ids = ids
+        self.alg = alg
+        self.lifetime = lifetime
+        first = _as_jwk(key if key is not None else demo_key("rfc7515-a2-rsa"))
+        self._keys: dict[str, jwk.JWK] = {first["kid"]: first}
+        self._signing_kid: str = first["kid"]
+        self._clients: dict[str, str] = {}
+        self.db = Database(db_path)
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS issued (token_sha256 TEXT PRIMARY KEY, jti TEXT NOT NULL, claims TEXT NOT NULL,"
+            " exp INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0)"
+        )
+        self.server.serve_json(METADATA_PATH, self.metadata)
+        self.server.serve_json(JWKS_PATH, self.jwks)
+        self.server.route("POST", INTROSPECTION_PATH)(self._introspection_endpoint)
+
+    # -- published documents ----------------------------------------------------------------------
+    @property
+    def issuer(self) -> str:
+        return self.server.url("")
+
+    @property
+    def signing_kid(self) -> str:
+        return self._signing_kid
+
+    def metadata(self) -> dict[str, Any]:
+        """RFC 8414 §2 metadata: what a resource server needs to validate tokens locally or remotely."""
+        return {
+            "issuer": self.issuer,
+            "jwks_uri": self.server.url(JWKS_PATH),
+            "introspection_endpoint": self.server.url(INTROSPECTION_PATH),
+            "introspection_endpoint_auth_methods_supported": ["client_secret_basic"],
+            "scopes_supported": ["accounts", "transactions"],
+        }
+
+    def jwks(self) -> dict[str, Any]:
+        """The public JWK Set (RFC 7517 §5): public halves only, each tied to ``alg`` and ``use``."""
+        return {"keys": [{**k.export_public(as_dict=True), "use": "sig", "alg": self.alg} for k in self._keys.values()]}
+
+    # -- keys ---------------------------------------------------------------------------------------
+    def rotate_key(self, key: DemoKey | jwk.JWK) -> str:
+        """Publish ``key`` next to the current ones and sign with it from now on; return its ``kid``."""
+        new = _as_jwk(key)
+        self._keys[new["kid"]] = new
+        self._signing_kid = new["kid"]
+        return new["kid"]
+
+    def retire_key(self, kid: str) -> None:
+        """Stop publishing ``kid`` (after the last token it signed has expired)."""
+        if kid == self._signing_kid:
+            raise KeySetError("cannot retire the key the AS signs with; rotate first")
+        self._keys.pop(kid, None)
+
+    # -- tokens -------------------------------------------------------------------------------------
+    def access_token_claims(
+        self,
+        *,
+        sub: str,
+        client_id: str,
+        audience: str | list[str],
+        scope: str,
+        lifetime: int | None = None,
+        auth_time: int | None = None,
+        acr: str | None = None,
+        amr: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """The RFC 9068 §2.2 claims set of a new token (``iss exp aud sub client_id iat jti``, then
+        ``scope`` (§2.2.3) and the optional §2.2.1 claims)."""
+        now = self.clock.now()
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "exp": now + (self.lifetime if lifetime is None else lifetime),
+            "aud": audience,
+            "sub": sub,
+            "client_id": client_id,
+            "iat": now,
+            "jti": self.ids.uuid4(),
+            "scope": scope,
+        }
+        optional = {"auth_time": auth_time, "acr": acr, "amr": amr}
+        claims.update({k: v for k, v in optional.items() if v is not None})
+        return claims
+
+    def issue_access_token(self, **kwargs: Any) -> str:
+        """Mint, record and return a JWT access token (RFC 9068 §2): header ``{"alg", "typ": "at+jwt",
+        "kid"}`` (§2.1). Takes the keyword arguments of :meth:`access_token_claims`."""
+        claims = self.access_token_claims(**kwargs)
+        header = {"alg": self.alg, "typ": "at+jwt", "kid": self._signing_kid}
+        token = sign_compact(claims, self._keys[self._signing_kid], header)
+        self.db.execute(
+            "INSERT INTO issued (token_sha256, jti, claims, exp) VALUES (?, ?, ?, ?)",
+            (_sha256(token), claims["jti"], json.dumps(claims), claims["exp"]),
+        )
+        return token
+
+    def revoke(self, token: str) -> bool:
+        """Put ``token`` on the revocation list; True if it was one this AS issued."""
+        return self.db.execute_count("UPDATE issued SET revoked = 1 WHERE token_sha256 = ?", (_sha256(token),)) == 1
+
+    # -- introspection (RFC 7662) ---------------------------------------------------------------------
+    def register_resource_server(self, client_id: str) -> str:
+        """Give a protected resource credentials for the introspection endpoint (RFC 7662 §2.1 requires
+        the caller to be authorized); return the secret. Demo ids make it reproducible; never print it."""
+        secret = self.ids.token(32)
+        self._clients[client_id] = secret
+        return secret
+
+    def introspect(self, token: str) -> dict[str, Any]:
+        """RFC 7662 §2.2: ``{"active": true, ...claims}`` for a token this AS issued that is neither
+        revoked nor expired; ``{"active": false}`` and nothing more otherwise."""
+        rows = self.db.execute("SELECT claims, exp, revoked FROM issued WHERE token_sha256 = ?", (_sha256(token),))
+        if not rows:
+            return {"active": False}
+        claims_text, exp, revoked = rows[0]
+        claims = json.loads(claims_text)
+        now = self.clock.now()
+        if revoked or now >= exp or now < claims.get("nbf", now):
+            return {"active": False}
+        return {"active": True, "token_type": "Bearer", **claims}
+
+    def _introspection_endpoint(self, request: Request) -> Response:
+        if not self._authenticated(request.headers):
+            return json_response(401, {"error": "invalid_client"}, {"WWW-Authenticate": 'Basic realm="introspection"'})
+        token = request.form().get("token")
+        if not token:
+            return json_response(400, {"error": "invalid_request", "error_description": "token parameter missing"})
+        return json_response(200, self.introspect(token))
+
+    def _authenticated(self, headers: Mapping[str, str]) -> bool:
+        value = _header(headers, "authorization") or ""
+        scheme, _, credentials = value.partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        try:
+            decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return False
+        client_id, sep, secret = decoded.partition(":")
+        # RFC 6749 §2.3.1: id and secret are form-urlencoded before Basic encoding.
+        expected = self._clients.get(unquote(client_id))
+        return bool(sep) and expected is not None and hmac.compare_digest(expected.encode(), unquote(secret).encode())
+
+    def close(self) -> None:
+        self.server.stop()
+        self.db.close()
+
+
+class IntrospectionClient:
+    """A resource server asking the AS about a token over HTTP (RFC 7662 §2.1), authenticated with
+    HTTP Basic as RFC 6749 §2.3.1 describes."""
+
+    def __init__(self, network: Network, endpoint: str, client_id: str, secret: str) -> None:
+        self.network = network
+        self.endpoint = endpoint
+        pair = f"{quote(client_id, safe='')}:{quote(secret, safe='')}".encode()
+        self._authorization = "Basic " + base64.b64encode(pair).decode("ascii")
+
+    def __repr__(self) -> str:
+        return f"<IntrospectionClient {self.endpoint}>"  # never the secret
+
+    def introspect(self, token: str) -> dict[str, Any]:
+        body = urlencode({"token": token, "token_type_hint": "access_token"}).encode("ascii")
+        resp = self.network.post(
+            self.endpoint, body, "application/x-www-form-urlencoded", headers={"Authorization": self._authorization}
+        )
+        if resp.status != 200:
+            raise FetchError(f"introspection answered {resp.status}")
+        doc = resp.json()
+        if not isinstance(doc, dict) or not isinstance(doc.get("active"), bool):
+            raise FetchError('introspection response has no boolean "active" (RFC 7662 §2.2)')
+        return doc
+
+
+# ------------------------------------------------------------------------------------------------
+# The API (resource server)
+# ------------------------------------------------------------------------------------------------
+# RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    # HTTP field names are case-insensitive (RFC 9110 §5.1).
+    return next((v for k, v in headers.items() if k.lower() == name), None)
+
+
+def _quoted_safe(text: str, limit: int = 200) -> str:
+    """Text that may go inside an RFC 6750 §3 quoted attribute: only %x20-21 / %x23-5B / %x5D-7E."""
+    text = text.replace("§", "section ").replace('"', "'").replace("\\", "/")
+    return "".join(c for c in text if c in _QUOTED_SAFE)[:limit]
+
+
+_QUOTED_SAFE = frozenset(chr(c) for c in range(0x20, 0x7F) if c not in (0x22, 0x5C))
+
+
+def bearer_challenge(realm: str, error: str | None = None, description: str | None = None, scope: str | None = None) -> str:
+    """A ``WWW-Authenticate`` value for the Bearer scheme (RFC 6750 §3)."""
+    params = [f'realm="{_quoted_safe(realm)}"']
+    if error:
+        params.append(f'error="{error}"')
+    if description:
+        params.append(f'error_description="{_quoted_safe(description)}"')
+    if scope:
+        params.append(f'scope="{_quoted_safe(scope)}"')
+    return "Bearer " + ", ".join(params)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One protected resource: its path and the scope a token needs for it."""
+
+    path: str
+    scope: str
+    answer: Callable[[Mapping[str, Any]], Any]
+
+
+def _accounts(claims: Mapping[str, Any]) -> Any:
+    return {"sub": claims["sub"], "accounts": [{"id": "acc-001", "currency": "EUR"}]}
+
+
+def _transactions(claims: Mapping[str, Any]) -> Any:
+    return {"sub": claims["sub"], "transactions": [{"id": "tx-001", "amount": "12.50", "currency": "EUR"}]}
+
+
+DEFAULT_ENDPOINTS = (Endpoint("/accounts", "accounts", _accounts), Endpoint("/transactions", "transactions", _transactions))
+
+
+class ResourceApi:
+    """The bank's API at ``https://api.bank.example``; each endpoint validates the bearer token locally.
+
+    Answers (RFC 6750 §3, §3.1):
+
+    * no ``Authorization: Bearer`` credentials: 401 with ``WWW-Authenticate: Bearer realm=...`` and
+      no error code (§3.1: the client may not know authentication is needed);
+    * a ``Bearer`` value that is not an RFC 6750 §2.1 ``b64token``: 400 ``invalid_request``;
+    * a token that fails a check: 401 ``error="invalid_token"`` with ``error_description`` naming the
+      check and its section;
+    * a valid token without the endpoint's scope: 403 ``error="insufficient_scope"`` with ``scope``;
+    * otherwise 200 with the resource.
+
+    ``last_trace`` keeps the most recent validation, for display.
+    """
+
+    def __init__(
+        self, network: Network, validator: AccessTokenValidator, *, host: str = API_HOST, endpoints=DEFAULT_ENDPOINTS
+    ) -> None:
+        self.server = LocalServer(host, network)
+        self.validator = validator
+        self.last_trace: Trace | None = None
+        for endpoint in endpoints:
+            self.server.route("GET", endpoint.path)(self._handler(endpoint))
+
+    @property
+    def audience(self) -> str:
+        return self.server.url("")
+
+    def _handler(self, endpoint: Endpoint) -> Callable[[Request], Response]:
+        def handle(request: Request) -> Response:
+            return self.handle(request, endpoint)
+
+        return handle
+
+    def handle(self, request: Request, endpoint: Endpoint) -> Response:
+        realm = self.server.host
+        scheme, _, token = (_header(request.headers, "authorization") or "").strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return json_response(
+                401, {"message": "a Bearer access token is required"}, {"WWW-Authenticate": bearer_challenge(realm)}
+            )
+        if not _B64TOKEN.fullmatch(token):
+            description = "RFC 6750 §2.1: the Bearer credentials are a b64token"
+            return json_response(
+                400,
+                {"error": "invalid_request", "error_description": description},
+                {"WWW-Authenticate": bearer_challenge(realm, "invalid_request", description)},
+            )
+        trace = self.validator.validate(token, required_scope=endpoint.scope)
+        self.last_trace = trace
+        error = trace.error
+        if error is None:
+            return json_response(200, endpoint.answer(trace.result))
+        description = f"{error.section}: {error.check}"
+        if isinstance(error, InsufficientScope):
+            challenge = bearer_challenge(realm, "insufficient_scope", description, endpoint.scope)
+            return json_response(
+                403, {"error": "insufficient_scope", "error_description": description}, {"WWW-Authenticate": challenge}
+            )
+        challenge = bearer_challenge(realm, "invalid_token", description)
+        return json_response(401, {"error": "invalid_token", "error_description": description}, {"WWW-Authenticate": challenge})
+
+
+# ------------------------------------------------------------------------------------------------
+# The whole scenario, wired
+# ------------------------------------------------------------------------------------------------
+@dataclass
+class AccessTokenDemo:
+    """Every party of scenario 2 on one :class:`~joselab.parties.Network`."""
+
+    network: Network
+    authorization_server: AuthorizationServer
+    cache: JwksCache
+    validator: AccessTokenValidator
+    api: ResourceApi
+    introspection: IntrospectionClient
+
+    def call(self, path: str, token: str | None) -> tuple[int, dict[str, str], Any]:
+        """GET ``https://api.bank.example<path>`` with ``Authorization: Bearer <token>``; return the
+        status, the ``WWW-Authenticate`` header (if any) and the JSON body."""
+        headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+        resp = self.network.request("GET", self.api.server.url(path), headers=headers)
+        return resp.status, resp.headers.get("www-authenticate", ""), resp.json()
+
+    def close(self) -> None:
+        self.network.close()
+        self.authorization_server.db.close()
+
+
+def build_demo(
+    db_dir: str | Path, *, clock: Clock, ids: IdSource, min_refetch_interval: int = 60, max_age: int = 600
+) -> AccessTokenDemo:
+    """Start the AS and the API on loopback and wire the API's validator to the AS's published keys."""
+    network = Network()
+    auth = AuthorizationServer(network, clock=clock, ids=ids, db_path=Path(db_dir) / "as.sqlite")
+    cache = JwksCache(network, auth.issuer, clock=clock, min_refetch_interval=min_refetch_interval, max_age=max_age)
+    api_audience = f"https://{API_HOST}"
+    validator = AccessTokenValidator(issuer=auth.issuer, audience=api_audience, keys=cache, clock=clock)
+    api = ResourceApi(network, validator)
+    secret = auth.register_resource_server(API_HOST)
+    network.start()
+    introspection = IntrospectionClient(network, auth.metadata()["introspection_endpoint"], API_HOST, secret)
+    return AccessTokenDemo(network, auth, cache, validator, api, introspection)
+
+
+def _as_jwk(key: DemoKey | jwk.JWK) -> jwk.JWK:
+    k = key.jwk if isinstance(key, DemoKey) else key
+    if "kid" not in k:
+        k = jwk.JWK(**{**k.export(as_dict=True), "kid": k.thumbprint()})
+    return k
+
+
+def _sha256(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()

@@ -1,0 +1,929 @@
+"""Scenario 3: the OpenID Connect ID token (OpenID Connect Core 1.0 incorporating errata set 2).
+
+Three parts, all real:
+
+* :class:`OpenIDProvider`, an OP on 127.0.0.1 with a discovery document (OpenID Connect Discovery 1.0
+  §3, §4), a JWK Set, an authorization endpoint that approves a demo user without a login page and
+  redirects with ``code`` and ``state`` (Core §3.1.2), and a token endpoint that checks PKCE S256
+  (RFC 7636 §4.6) and answers with an ID token (Core §2, §3.1.3.3, §3.1.3.6), signed and, when the
+  client registered for it, then encrypted (Core §2, §16.14; a Nested JWT, RFC 7519 §5.2);
+* :class:`IdTokenValidator`, the client's side: Core §3.1.3.7 steps 1-13 in the spec's order, one
+  trace row (or more) per step labelled ``OIDC Core §3.1.3.7 (N)``, then ``at_hash`` (§3.1.3.8,
+  which points to §3.2.2.9) and ``c_hash`` (§3.3.2.10; the claim is defined in §3.3.2.11);
+* :class:`RelyingParty`, the client that runs the authorization code flow with ``state``, ``nonce``
+  and PKCE, follows the redirect's ``Location`` itself (no browser), redeems the code and validates.
+
+On the order of §3.1.3.7: steps 2-5 compare ``iss``, ``aud`` and ``azp`` *before* the signature is
+checked at step 6, as the spec lists them. Nothing is trusted or used before step 6 passes (the trace
+hands back the claims only when every row passed); comparing first is what picks the keys step 6 may
+use ("the keys provided by the Issuer") and the client_secret of step 8 ("corresponding to the
+client_id contained in the aud").
+
+:func:`token_hash` computes ``at_hash`` / ``c_hash``: the base64url of the left-most half of the hash
+of the ASCII value, the hash being the one JWA (RFC 7518 §3.1) names for the ID token's ``alg``:
+SHA-256 for ``*256``, SHA-384 for ``*384``, SHA-512 for ``*512``. JWA names no hash for ``EdDSA`` /
+``Ed25519`` / ``Ed448`` (RFC 8037 and RFC 9864 do not either), and Core errata set 2 says nothing
+about them; the OpenID Connect working group's consensus (issue 1125 on its tracker: SHA-512 for
+Ed25519) is not in a published specification, so joselab refuses to guess and raises instead.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote_plus, urlencode, urlsplit
+
+from jwcrypto import jwk
+
+from .claims import audiences, check_audience, check_expiry, check_issued_at, check_issuer, is_numeric_date, normalise_typ
+from .clock import Clock, DemoIds, IdSource
+from .compact import CompactJWS, b64url_encode
+from .errors import (
+    AlgorithmNotAllowed,
+    FetchError,
+    InvalidAudience,
+    InvalidClaim,
+    InvalidType,
+    JoselabError,
+    KeyNotFound,
+    MissingClaim,
+    ReplayDetected,
+    UnexpectedTokenKind,
+    ValidationError,
+)
+from .jwe import decrypt_jwe, encrypt_compact
+from .jws import select_key, sign_compact, verify_jws
+from .keys import DemoKey, demo_key, load_jwks, public_jwks
+from .parties.http import LocalServer, Network, Request, Response, json_response
+from .parties.store import Database, ReplayStore
+from .trace import Trace
+
+__all__ = [
+    "DEMO_ACR",
+    "DEMO_AMR",
+    "DEMO_SUBJECT",
+    "AuthorizationRequest",
+    "ClientRegistration",
+    "IdTokenValidator",
+    "OpenIDProvider",
+    "RelyingParty",
+    "TokenResponse",
+    "hash_alg_for",
+    "pkce_challenge",
+    "token_hash",
+]
+
+STEP = "OIDC Core §3.1.3.7 ({})"
+AT_HASH_SECTION = "OIDC Core §3.1.3.8, §3.2.2.9"
+C_HASH_SECTION = "OIDC Core §3.3.2.10"
+
+#: The demo user the OP approves without a login page (``sub`` from Core §3.1.3.3's example).
+DEMO_SUBJECT = "248289761001"
+#: The authentication context the demo OP asserts (the example of Core §2) and how it got there
+#: (RFC 8176 §2: password, then a one-time password).
+DEMO_ACR = "urn:mace:incommon:iap:silver"
+DEMO_AMR = ("pwd", "otp")
+
+#: Signature algorithms an ID token may use here: ``none`` never (Core §2 allows it only when asked
+#: for at registration, and joselab never asks).
+SUPPORTED_ALGS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "HS256", "HS384", "HS512")
+_HASHES = {"256": hashlib.sha256, "384": hashlib.sha384, "512": hashlib.sha512}
+_ENC_ALGS = ("RSA-OAEP-256", "ECDH-ES+A256KW")
+_ENC_ENCS = ("A256GCM",)
+
+
+# -- at_hash, c_hash, PKCE ------------------------------------------------------------------------
+def hash_alg_for(alg: str) -> str:
+    """The hash JWA (RFC 7518 §3.1) names for ``alg``, as Core §3.2.2.9 and §3.3.2.10 use it.
+
+    Only ``HS``/``RS``/``PS``/``ES`` with 256, 384 or 512 have one. For ``EdDSA``, ``Ed25519`` and
+    ``Ed448`` no published specification names the hash (see the module docstring), so this raises
+    :class:`~joselab.errors.AlgorithmNotAllowed` rather than guess."""
+    if isinstance(alg, str) and alg[:2] in ("HS", "RS", "PS", "ES") and alg[2:] in _HASHES:
+        return f"SHA-{alg[2:]}"
+    raise AlgorithmNotAllowed(
+        "alg names the hash for at_hash / c_hash",
+        "OIDC Core §3.2.2.9",
+        f"alg = {json.dumps(alg)[:30]}: JWA names no hash for it, and no published spec says which to use",
+    )
+
+
+def token_hash(value: str, alg: str) -> str:
+    """``at_hash`` / ``c_hash`` of ``value`` for an ID token signed with ``alg``: base64url of the
+    left-most half of the hash of the octets of its ASCII representation (Core §3.1.3.6, §3.2.2.9,
+    §3.3.2.10, §3.3.2.11). RS256 hashes with SHA-256 and keeps 128 bits."""
+    digest = _HASHES[hash_alg_for(alg)[4:]]
+    if not isinstance(value, str):
+        raise InvalidClaim("hashed value is a string", "OIDC Core §3.2.2.9", f"got {type(value).__name__}")
+    try:
+        octets = value.encode("ascii")
+    except UnicodeEncodeError:
+        raise InvalidClaim("hashed value is ASCII", "OIDC Core §3.2.2.9", "non-ASCII characters") from None
+    full = digest(octets).digest()
+    return b64url_encode(full[: len(full) // 2])
+
+
+def pkce_challenge(verifier: str) -> str:
+    """``code_challenge`` for method S256: BASE64URL(SHA256(ASCII(code_verifier))) (RFC 7636 §4.2)."""
+    return b64url_encode(hashlib.sha256(verifier.encode("ascii")).digest())
+
+
+def _secret_key(secret: str) -> jwk.JWK:
+    """Core §3.1.3.7 step 8 (and §10.1): the MAC key is the octets of the UTF-8 client_secret."""
+    return jwk.JWK(kty="oct", k=b64url_encode(secret.encode("utf-8")))
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# -- registration ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ClientRegistration:
+    """What the OP knows about a client (metadata names from OpenID Connect Dynamic Client
+    Registration 1.0 §2). ``encryption_key`` stands for the client's ``jwks``: the public key the OP
+    encrypts ID tokens to."""
+
+    client_id: str
+    redirect_uris: tuple[str, ...]
+    client_secret: str | None = None
+    id_token_signed_response_alg: str = "RS256"
+    id_token_encrypted_response_alg: str | None = None
+    id_token_encrypted_response_enc: str | None = None
+    encryption_key: jwk.JWK | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.id_token_signed_response_alg not in SUPPORTED_ALGS:
+            raise JoselabError(f"id_token_signed_response_alg {self.id_token_signed_response_alg!r} is not supported")
+        if self.id_token_signed_response_alg.startswith("HS") and not self.client_secret:
+            raise JoselabError("an HS* ID token needs a client_secret (Core §10.1)")
+        if self.encrypted:
+            if self.encryption_key is None or self.id_token_encrypted_response_enc is None:
+                raise JoselabError("encrypted ID tokens need the client's public key and an enc (Registration §2)")
+            if self.id_token_encrypted_response_alg not in _ENC_ALGS or self.id_token_encrypted_response_enc not in _ENC_ENCS:
+                raise JoselabError(f"joselab's OP encrypts with {_ENC_ALGS} and {_ENC_ENCS} only")
+
+    @property
+    def encrypted(self) -> bool:
+        return self.id_token_encrypted_response_alg is not None
+
+
+# -- the OpenID Provider --------------------------------------------------------------------------
+class OpenIDProvider:
+    """An OpenID Provider over real HTTP on 127.0.0.1, playing ``https://<host>``.
+
+    Routes: ``/.well-known/openid-configuration`` (Discovery §4), ``/jwks`` (RFC 7517 §5),
+    ``/authorize`` (Core §3.1.2: approves :data:`DEMO_SUBJECT`, no login page) and ``/token``
+    (Core §3.1.3, RFC 6749 §4.1.3, RFC 7636 §4.6). Codes live in a sqlite file and are one-time
+    (RFC 6749 §4.1.2). ID tokens are signed with ``key`` (RS256, deterministic) or, for a client that
+    registered an HS* alg, MACed with its client_secret; then encrypted when it registered for that.
+    """
+
+    def __init__(
+        self,
+        network: Network,
+        *,
+        clock: Clock,
+        store_dir: str | Path,
+        host: str = "op.bank.example",
+        key: DemoKey | jwk.JWK | None = None,
+        ids: IdSource | None = None,
+        id_token_lifetime: int = 300,
+        access_token_lifetime: int = 300,
+        code_lifetime: int = 60,
+        api_audience: str = "https://api.bank.example",
+    ) -> None:
+        key = key if key is not None else demo_key("rfc7515-a2-rsa")
+        self.key: jwk.JWK = key.jwk if isinstance(key, DemoKey) else key
+        self.clock = clock
+        self.ids = ids if ids is not None else DemoIds(3)
+        self.id_token_lifetime = id_token_lifetime
+        self.access_token_lifetime = access_token_lifetime
+        self.code_lifetime = code_lifetime
+        self.api_audience = api_audience
+        self.clients: dict[str, ClientRegistration] = {}
+        #: When the demo user last authenticated at this OP (None: not yet); Core §3.1.2.1 max_age.
+        self.user_auth_time: int | None = None
+        self.server = LocalServer(host, network)
+        self.issuer = self.server.url()
+        self.db = Database(Path(store_dir) / f"{host}.sqlite")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS codes (code TEXT PRIMARY KEY, client_id TEXT, redirect_uri TEXT, nonce TEXT,"
+            " code_challenge TEXT, sub TEXT, auth_time INTEGER, acr TEXT, scope TEXT, expires_at INTEGER, used INTEGER)"
+        )
+        self.server.serve_json("/.well-known/openid-configuration", self.metadata)
+        self.server.serve_json("/jwks", lambda: public_jwks(self.key))
+        self.server.route("GET", "/authorize")(self._authorize)
+        self.server.route("POST", "/token")(self._token)
+
+    # -- set-up -------------------------------------------------------------------------------
+    def register(self, client: ClientRegistration) -> ClientRegistration:
+        self.clients[client.client_id] = client
+        return client
+
+    def start(self) -> OpenIDProvider:
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.stop()
+        self.db.close()
+
+    def metadata(self) -> dict[str, Any]:
+        """The discovery document (Discovery §3); ``issuer`` is the URL it is served under (§4.3)."""
+        return {
+            "issuer": self.issuer,
+            "authorization_endpoint": self.server.url("/authorize"),
+            "token_endpoint": self.server.url("/token"),
+            "jwks_uri": self.server.url("/jwks"),
+            "response_types_supported": ["code"],
+            "grant_types_supported": ["authorization_code"],
+            "subject_types_supported": ["public"],
+            "scopes_supported": ["openid"],
+            "id_token_signing_alg_values_supported": ["RS256", "HS256"],
+            "id_token_encryption_alg_values_supported": list(_ENC_ALGS),
+            "id_token_encryption_enc_values_supported": list(_ENC_ENCS),
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "none"],
+            "code_challenge_methods_supported": ["S256"],
+            "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp"],
+        }
+
+    # -- tokens -------------------------------------------------------------------------------
+    def issue_access_token(self, client_id: str, sub: str = DEMO_SUBJECT, scope: str = "openid accounts") -> str:
+        """A JWT access token for the bank's API (RFC 9068 §2): ``typ: at+jwt``, audience the API."""
+        now = self.clock.now()
+        claims = {
+            "iss": self.issuer,
+            "exp": now + self.access_token_lifetime,
+            "aud": self.api_audience,
+            "sub": sub,
+            "client_id": client_id,
+            "iat": now,
+            "jti": self.ids.uuid4(),
+            "scope": scope,
+        }
+        return sign_compact(claims, self.key, {"alg": "RS256", "typ": "at+jwt", "kid": self.key["kid"]})
+
+    def issue_id_token(
+        self,
+        client_id: str,
+        *,
+        nonce: str | None,
+        sub: str = DEMO_SUBJECT,
+        auth_time: int | None = None,
+        acr: str | None = DEMO_ACR,
+        amr: Sequence[str] | None = DEMO_AMR,
+        access_token: str | None = None,
+        code: str | None = None,
+        alg: str | None = None,
+        overrides: Mapping[str, Any] | None = None,
+    ) -> str:
+        """An ID token for ``client_id`` (Core §2, §3.1.3.6), signed with the registered alg and then
+        encrypted if the client registered for it (Core §2: "signed then encrypted").
+
+        ``alg`` and ``overrides`` exist so that a demo can play a faulty or hostile OP: a claim set to
+        ``None`` in ``overrides`` is removed. The token endpoint never uses them."""
+        client = self.clients.get(client_id)
+        if client is None:
+            raise JoselabError(f"no client {client_id!r} is registered at {self.issuer}")
+        alg = alg or client.id_token_signed_response_alg
+        now = self.clock.now()
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "sub": sub,
+            "aud": client_id,
+            "exp": now + self.id_token_lifetime,
+            "iat": now,
+            "auth_time": now if auth_time is None else auth_time,
+        }
+        if nonce is not None:
+            claims["nonce"] = nonce
+        if acr is not None:
+            claims["acr"] = acr
+        if amr is not None:
+            claims["amr"] = list(amr)
+        # Core §2 (errata set 2) discourages azp without an extension that needs it; the book's OP
+        # sends it (equal to the sole audience, which §2 allows) so the client's steps 4-5 show.
+        claims["azp"] = client_id
+        if access_token is not None:
+            claims["at_hash"] = token_hash(access_token, alg)
+        if code is not None:
+            claims["c_hash"] = token_hash(code, alg)
+        for name, value in (overrides or {}).items():
+            if value is None:
+                claims.pop(name, None)
+            else:
+                claims[name] = value
+        if alg.startswith("HS"):
+            if not client.client_secret:
+                raise JoselabError(f"{client_id} has no client_secret to MAC an {alg} ID token with")
+            token = sign_compact(claims, _secret_key(client.client_secret), {"alg": alg, "typ": "JWT"})
+        else:
+            token = sign_compact(claims, self.key, {"alg": alg, "typ": "JWT", "kid": self.key["kid"]})
+        if not client.encrypted:
+            return token
+        assert client.encryption_key is not None
+        header = {
+            "alg": client.id_token_encrypted_response_alg,
+            "enc": client.id_token_encrypted_response_enc,
+            "cty": "JWT",  # RFC 7519 §5.2: a nested JWT says so
+            "kid": client.encryption_key.get("kid"),
+        }
+        return encrypt_compact(token, client.encryption_key, {k: v for k, v in header.items() if v is not None})
+
+    # -- HTTP ---------------------------------------------------------------------------------
+    def _authorize(self, req: Request) -> Response:
+        """Core §3.1.2.2 checks, then approve the demo user and redirect with code and state."""
+        q = {k: v[0] for k, v in req.query.items() if len(v) == 1}
+        if any(len(v) != 1 for v in req.query.values()):
+            return json_response(400, {"error": "invalid_request", "error_description": "a parameter is repeated"})
+        client = self.clients.get(q.get("client_id", ""))
+        redirect_uri = q.get("redirect_uri", "")
+        # RFC 6749 §4.1.2.1: with an unknown client or redirect_uri, do NOT redirect (open redirector).
+        if client is None or redirect_uri not in client.redirect_uris:
+            return json_response(400, {"error": "invalid_request", "error_description": "unknown client or redirect_uri"})
+        state = q.get("state")
+
+        def error(code: str, description: str) -> Response:
+            params = {"error": code, "error_description": description, **({"state": state} if state else {})}
+            return Response(302, b"", {"Location": f"{redirect_uri}?{urlencode(params)}"})
+
+        if q.get("response_type") != "code":
+            return error("unsupported_response_type", "only code")
+        if "openid" not in q.get("scope", "").split():
+            return error("invalid_scope", "an OpenID request has scope openid (Core §3.1.2.1)")
+        if q.get("code_challenge_method") != "S256" or not q.get("code_challenge"):
+            return error("invalid_request", "PKCE with S256 is required (RFC 7636 §4.3)")
+        now = self.clock.now()
+        max_age = q.get("max_age")
+        if (
+            self.user_auth_time is None
+            or (max_age is not None and max_age.isdigit() and now - self.user_auth_time > int(max_age))
+            or q.get("prompt") == "login"
+        ):
+            self.user_auth_time = now  # Core §3.1.2.1: re-authenticate (here: approve the demo user)
+        code = self.ids.token(32)
+        self.db.execute(
+            "INSERT INTO codes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+            (
+                code,
+                client.client_id,
+                redirect_uri,
+                q.get("nonce"),
+                q["code_challenge"],
+                DEMO_SUBJECT,
+                self.user_auth_time,
+                DEMO_ACR,
+                q["scope"],
+                now + self.code_lifetime,
+            ),
+        )
+        params = {"code": code, **({"state": state} if state else {})}
+        return Response(302, b"", {"Location": f"{redirect_uri}?{urlencode(params)}", "Cache-Control": "no-store"})
+
+    def _token(self, req: Request) -> Response:
+        """RFC 6749 §4.1.3 and §3.2.1 (client authentication), RFC 7636 §4.6 (PKCE), Core §3.1.3.3."""
+
+        def error(status: int, code: str, description: str) -> Response:
+            headers = {"WWW-Authenticate": 'Basic realm="token"'} if status == 401 else None
+            return json_response(status, {"error": code, "error_description": description}, headers)
+
+        form = req.form()
+        if form.get("grant_type") != "authorization_code":
+            return error(400, "unsupported_grant_type", "only authorization_code")
+        client_id = form.get("client_id")
+        secret = None
+        auth = req.headers.get("Authorization", "")
+        if auth.startswith("Basic "):
+            try:
+                user, _, secret = base64.b64decode(auth[6:], validate=True).decode("utf-8").partition(":")
+            except (ValueError, UnicodeDecodeError):
+                return error(401, "invalid_client", "malformed Basic credentials")
+            client_id = user
+        client = self.clients.get(client_id or "")
+        if client is None:
+            return error(401, "invalid_client", "unknown client")
+        if client.client_secret is not None:
+            if secret is None or not hmac.compare_digest(secret.encode(), client.client_secret.encode()):
+                return error(401, "invalid_client", "client authentication failed (client_secret_basic)")
+        code = form.get("code", "")
+        rows = self.db.execute("SELECT * FROM codes WHERE code = ?", (code,))
+        if not rows:
+            return error(400, "invalid_grant", "unknown code")
+        _, code_client, redirect_uri, nonce, challenge, sub, auth_time, acr, scope, expires_at, _used = rows[0]
+        # One use only, atomically (RFC 6749 §4.1.2); a second use is refused.
+        if self.db.execute_count("UPDATE codes SET used = 1 WHERE code = ? AND used = 0", (code,)) != 1:
+            return error(400, "invalid_grant", "code already used")
+        if code_client != client.client_id:
+            return error(400, "invalid_grant", "code was issued to another client")
+        if form.get("redirect_uri") != redirect_uri:
+            return error(400, "invalid_grant", "redirect_uri differs from the authorization request (RFC 6749 §4.1.3)")
+        if self.clock.now() >= expires_at:
+            return error(400, "invalid_grant", "code expired")
+        verifier = form.get("code_verifier", "")
+        if not (43 <= len(verifier) <= 128) or not hmac.compare_digest(pkce_challenge(verifier), challenge):
+            return error(400, "invalid_grant", "code_verifier does not match code_challenge (RFC 7636 §4.6)")
+        access_token = self.issue_access_token(client.client_id, sub, scope)
+        id_token = self.issue_id_token(
+            client.client_id, nonce=nonce, sub=sub, auth_time=auth_time, acr=acr, access_token=access_token, code=code
+        )
+        return json_response(
+            200,
+            {
+                "access_token": access_token,
+                "token_type": "Bearer",
+                "expires_in": self.access_token_lifetime,
+                "scope": scope,
+                "id_token": id_token,
+            },
+        )
+
+    def __repr__(self) -> str:
+        return f"<OpenIDProvider {self.issuer} ({len(self.clients)} clients)>"
+
+
+# -- the client-side validator --------------------------------------------------------------------
+class IdTokenValidator:
+    """The client's validation of an ID token: OIDC Core §3.1.3.7 steps 1-13, then ``at_hash`` and
+    ``c_hash``. One validator per client registration.
+
+    * ``issuer``: the OP's Issuer Identifier from discovery (step 2, exact match);
+    * ``client_id``, ``trusted_audiences`` (step 3: any other audience is refused);
+    * ``keys``: the OP's published keys (step 6); ``client_secret`` for HS* (step 8);
+    * ``id_token_signed_response_alg``: the registered alg, RS256 by default (step 7); ``algorithms``
+      is the allowlist the JWS layer applies first (RFC 8725 §3.1), the registered alg by default;
+    * ``decryption_key`` with ``encryption_alg`` and ``encryption_enc`` when the client registered
+      for encrypted ID tokens (step 1);
+    * ``nonce_store`` remembers nonces (step 11, replay); ``iat_window`` (step 10) bounds how long.
+
+    Explicit typing (RFC 8725 §3.11, §3.12): Core registers no ``typ`` for ID tokens, so the rule that
+    keeps other JWTs out is that ``typ``, if present, is ``JWT``: an RFC 9068 access token
+    (``at+jwt``) or a logout token (``logout+jwt``) is never an ID token here.
+    """
+
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        client_id: str,
+        keys: jwk.JWKSet,
+        clock: Clock,
+        nonce_store: ReplayStore,
+        client_secret: str | None = None,
+        id_token_signed_response_alg: str = "RS256",
+        algorithms: Collection[str] | None = None,
+        trusted_audiences: Collection[str] = (),
+        decryption_key: jwk.JWK | None = None,
+        encryption_alg: str | None = None,
+        encryption_enc: str | None = None,
+        leeway: int = 60,
+        iat_window: int = 600,
+        require_hashes: bool = False,
+    ) -> None:
+        if (decryption_key is None) != (encryption_alg is None) or (encryption_alg is None) != (encryption_enc is None):
+            raise JoselabError("decryption_key, encryption_alg and encryption_enc go together (step 1)")
+        self.issuer = issuer
+        self.client_id = client_id
+        self.keys = keys
+        self.clock = clock
+        self.nonce_store = nonce_store
+        self.client_secret = client_secret
+        self.registered_alg = id_token_signed_response_alg
+        self.algorithms = tuple(a for a in (algorithms or (id_token_signed_response_alg,)) if a != "none")
+        self.trusted_audiences = tuple(trusted_audiences)
+        self.decryption_key = decryption_key
+        self.encryption_alg = encryption_alg
+        self.encryption_enc = encryption_enc
+        self.leeway = leeway
+        self.iat_window = iat_window
+        self.require_hashes = require_hashes
+
+    @property
+    def encrypted(self) -> bool:
+        return self.decryption_key is not None
+
+    def validate(
+        self,
+        token: str,
+        *,
+        nonce: str | None,
+        access_token: str | None = None,
+        code: str | None = None,
+        max_age: int | None = None,
+        acr_values: Sequence[str] | None = None,
+        strict: bool = False,
+    ) -> Trace:
+        """Validate ``token`` as the ID token answering an authentication request that sent
+        ``nonce`` (and ``max_age`` / ``acr_values`` if given); check ``at_hash`` against
+        ``access_token`` and ``c_hash`` against ``code`` when those are given. On success
+        ``trace.result`` is the claims set."""
+        trace = Trace("OIDC Core §3.1.3.7: ID token validation at the client")
+        with trace.run():
+            jws_token = self._step1(trace, token)
+            parsed = verify_jws(
+                trace,
+                jws_token,
+                self._key_for,
+                self.algorithms,
+                signature_section=STEP.format(6),
+                check_header=lambda p: self._before_signature(trace, p),
+            )
+            claims = parsed.claims()
+            alg = parsed.header["alg"]
+            self._steps_7_to_13(trace, alg, claims, nonce=nonce, max_age=max_age, acr_values=acr_values)
+            self._hashes(trace, alg, claims, access_token=access_token, code=code)
+            trace.result = claims
+        return trace.raise_for_failure() if strict else trace
+
+    # -- step 1 -------------------------------------------------------------------------------
+    def _step1(self, trace: Trace, token: str) -> str:
+        section = STEP.format(1)
+        # Tell JWE from JWS by counting the parts (RFC 7516 §9); the parsers below do the rest.
+        kind = "JWE" if isinstance(token, str) and token.count(".") == 4 else "JWS"
+        if not self.encrypted:
+            trace.check(
+                section,
+                "not encrypted (no encryption registered)",
+                kind != "JWE",
+                "a JWE arrived, but this client registered no ID token encryption" if kind == "JWE" else "a JWS, as registered",
+                UnexpectedTokenKind,
+            )
+            return token
+        trace.check(
+            section,
+            f"encrypted, as registered ({self.encryption_alg} / {self.encryption_enc})",
+            kind == "JWE",
+            "a JWE" if kind == "JWE" else "an unencrypted token: refused, encryption was registered",
+            UnexpectedTokenKind,
+        )
+        assert self.decryption_key is not None and self.encryption_alg and self.encryption_enc
+        parsed, plaintext = decrypt_jwe(
+            trace, token, self.decryption_key, [self.encryption_alg], [self.encryption_enc], section=section
+        )
+        cty = parsed.header.get("cty")
+        trace.check(
+            "RFC 7519 §5.2",
+            "cty is JWT: a signed JWT is nested inside",
+            isinstance(cty, str) and normalise_typ(cty) == "jwt",
+            f"cty = {_show(cty)}",
+            InvalidType,
+        )
+        try:
+            return plaintext.decode("ascii")
+        except UnicodeDecodeError:
+            raise UnexpectedTokenKind("nested token is a compact JWS", "RFC 7519 §7.2", "plaintext is not ASCII") from None
+
+    # -- steps 2-5, on the parsed but not yet verified token ------------------------------------
+    def _before_signature(self, trace: Trace, parsed: CompactJWS) -> None:
+        typ = parsed.header.get("typ")
+        trace.check(
+            "RFC 8725 §3.11",
+            "typ absent or JWT (not an access token or another kind of JWT)",
+            typ is None or (isinstance(typ, str) and normalise_typ(typ) == "jwt"),
+            f"typ = {_show(typ)}",
+            InvalidType,
+        )
+        claims = parsed.claims()
+        required = ("iss", "sub", "aud", "exp", "iat")
+        missing = [n for n in required if n not in claims]
+        trace.check(
+            "OIDC Core §2",
+            "required claims present: " + ", ".join(required),
+            not missing,
+            f"missing {missing}" if missing else "all present",
+            MissingClaim,
+        )
+        sub = claims["sub"]
+        trace.check(
+            "OIDC Core §2",
+            "sub is a string of 1-255 ASCII characters",
+            isinstance(sub, str) and 0 < len(sub) <= 255 and sub.isascii(),
+            f"sub = {_show(sub)}",
+            InvalidClaim,
+        )
+        check_issuer(trace, claims, self.issuer, STEP.format(2))
+        check_audience(trace, claims, self.client_id, STEP.format(3), trusted=self.trusted_audiences)
+        # Steps 4-5, errata set 2: azp only matters under an extension; joselab uses none, and takes
+        # the "MAY" of step 5: when azp is there, it must be this client.
+        if "azp" not in claims:
+            trace.check(STEP.format(4), "azp absent (no extension here defines it)", True, "absent")
+            return
+        azp = claims["azp"]
+        trace.check(STEP.format(4), "azp is a StringOrURI (a string)", isinstance(azp, str), f"azp = {_show(azp)}", InvalidClaim)
+        trace.check(STEP.format(5), f"azp equals the client_id {_show(self.client_id)}", azp == self.client_id, f"azp = {_show(azp)}", InvalidAudience)
+
+    def _key_for(self, header: Mapping[str, Any]) -> jwk.JWK | None:
+        """Step 6 uses the Issuer's keys; step 8 says an HS* MAC key is the client_secret."""
+        alg = header.get("alg")
+        if isinstance(alg, str) and alg.startswith("HS"):
+            if not self.client_secret:
+                raise KeyNotFound("HS* key is the client_secret", STEP.format(8), "this client has no client_secret")
+            return _secret_key(self.client_secret)
+        return select_key(self.keys, header)
+
+    # -- steps 7-13 ---------------------------------------------------------------------------
+    def _steps_7_to_13(
+        self,
+        trace: Trace,
+        alg: str,
+        claims: Mapping[str, Any],
+        *,
+        nonce: str | None,
+        max_age: int | None,
+        acr_values: Sequence[str] | None,
+    ) -> None:
+        trace.check(
+            STEP.format(7),
+            f"alg is the registered id_token_signed_response_alg {self.registered_alg}",
+            alg == self.registered_alg,
+            f"alg = {alg}",
+            AlgorithmNotAllowed,
+        )
+        if alg.startswith("HS"):
+            auds = audiences(claims) or []
+            # "the behavior is unspecified if the aud is multi-valued": refuse rather than guess.
+            trace.check(
+                STEP.format(8),
+                "MAC key was the UTF-8 client_secret of the one client in aud",
+                len(auds) == 1 and auds[0] == self.client_id,
+                f"aud has {len(auds)} values",
+                InvalidAudience,
+            )
+        else:
+            trace.check(STEP.format(8), "not a MAC alg: the Issuer's published key was used", True, f"alg = {alg}")
+        check_expiry(trace, claims, self.clock, self.leeway, STEP.format(9))
+        check_issued_at(trace, claims, self.clock, self.leeway, STEP.format(10), max_age=self.iat_window)
+        self._step11(trace, claims, nonce)
+        section = STEP.format(12)
+        if acr_values:
+            acr = claims.get("acr")
+            trace.check(
+                section, f"acr is one of the requested {list(acr_values)}", acr in acr_values, f"acr = {_show(acr)}", InvalidClaim
+            )
+        else:
+            trace.check(section, "acr not requested: nothing to check", True, f"acr = {_show(claims.get('acr'))}")
+        section = STEP.format(13)
+        if max_age is None:
+            trace.check(section, "max_age not sent: nothing to check", True, "auth_time not requested")
+            return
+        auth_time = claims.get("auth_time")
+        trace.check(section, "auth_time present (max_age was sent, Core §2)", "auth_time" in claims, "absent" if auth_time is None else "present", MissingClaim)
+        trace.check(section, "auth_time is a NumericDate", is_numeric_date(auth_time), f"auth_time = {_show(auth_time)}", InvalidClaim)
+        now = self.clock.now()
+        age = now - auth_time
+        trace.check(
+            section,
+            f"authenticated at most max_age={max_age}s ago (+{self.leeway}s leeway)",
+            age <= max_age + self.leeway,
+            f"{int(age)}s since auth_time",
+            InvalidClaim,
+        )
+
+    def _step11(self, trace: Trace, claims: Mapping[str, Any], nonce: str | None) -> None:
+        section = STEP.format(11)
+        value = claims.get("nonce")
+        if nonce is None:
+            # Core §2: a nonce in the token that was never sent cannot be "equal to the one sent".
+            trace.check(section, "no nonce sent, and none in the token", value is None, "absent" if value is None else "present", InvalidClaim)
+            return
+        trace.check(section, "nonce present", value is not None, "present" if value is not None else "absent", MissingClaim)
+        same = isinstance(value, str) and hmac.compare_digest(value.encode(), nonce.encode())
+        # Evidence never shows the nonce itself: it is a one-time secret of the client's session.
+        trace.check(section, "nonce equals the one sent in the request", same, "equal" if same else "differs", InvalidClaim)
+        iat = claims["iat"]
+        keep_until = int(max(claims["exp"], iat + self.iat_window)) + self.leeway
+        first = self.nonce_store.first_use(f"{self.client_id} {value}", keep_until, self.clock.now())
+        trace.check(section, "nonce not seen before (replay)", first, "first use" if first else "already used", ReplayDetected)
+
+    # -- at_hash, c_hash ----------------------------------------------------------------------
+    def _hashes(self, trace: Trace, alg: str, claims: Mapping[str, Any], *, access_token: str | None, code: str | None) -> None:
+        for name, value, section in (("at_hash", access_token, AT_HASH_SECTION), ("c_hash", code, C_HASH_SECTION)):
+            if value is None:
+                continue
+            what = "access token" if name == "at_hash" else "code"
+            if name not in claims:
+                # OPTIONAL in the code flow (§3.1.3.6; c_hash from §3.3.2.11): present or refuse per policy.
+                trace.check(
+                    section, f"{name} present (required by this client)", not self.require_hashes, "absent", MissingClaim
+                )
+                continue
+            try:
+                expected: str | None = token_hash(value, alg)
+            except ValidationError:
+                expected = None
+            trace.check(
+                section,
+                f"{name} is the left half of the {hash_alg_for(alg)} hash of the {what}",
+                isinstance(claims[name], str) and expected is not None and hmac.compare_digest(claims[name], expected),
+                "matches" if claims[name] == expected else f"does not match this {what}",
+                InvalidClaim,
+            )
+
+
+# -- the client (relying party) -------------------------------------------------------------------
+@dataclass(frozen=True)
+class AuthorizationRequest:
+    """One authentication request (Core §3.1.2.1) and the secrets the client keeps for it."""
+
+    url: str
+    state: str
+    nonce: str
+    code_verifier: str
+    max_age: int | None = None
+    acr_values: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class TokenResponse:
+    """A successful token response (RFC 6749 §5.1, Core §3.1.3.3), and the code it answered."""
+
+    id_token: str
+    access_token: str
+    token_type: str
+    expires_in: int | None
+    scope: str | None
+    code: str
+    request: AuthorizationRequest
+
+
+class RelyingParty:
+    """A client (relying party) that runs the authorization code flow over real HTTP.
+
+    :meth:`discover` reads the OP's metadata and keys; :meth:`authorization_request` makes ``state``,
+    ``nonce`` and a PKCE verifier; :meth:`authorize` sends it and reads the redirect's ``Location``
+    (the client plays the browser); :meth:`redeem` posts the code to the token endpoint; and
+    :attr:`validator` checks the ID token. Nonces are remembered in a sqlite file (step 11).
+    """
+
+    def __init__(
+        self,
+        network: Network,
+        registration: ClientRegistration,
+        *,
+        issuer: str,
+        clock: Clock,
+        store_dir: str | Path,
+        ids: IdSource | None = None,
+        decryption_key: jwk.JWK | None = None,
+        trusted_audiences: Collection[str] = (),
+        leeway: int = 60,
+    ) -> None:
+        self.network = network
+        self.registration = registration
+        self.client_id = registration.client_id
+        self.redirect_uri = registration.redirect_uris[0]
+        self.issuer = issuer
+        self.clock = clock
+        self.ids = ids if ids is not None else DemoIds(7)
+        self.decryption_key = decryption_key
+        self.trusted_audiences = tuple(trusted_audiences)
+        self.leeway = leeway
+        safe = "".join(c if c.isalnum() else "_" for c in self.client_id)
+        self.db = Database(Path(store_dir) / f"rp-{safe}.sqlite")
+        self.nonce_store = ReplayStore(self.db, "seen_nonce")
+        self.pending: dict[str, AuthorizationRequest] = {}
+        self.metadata: dict[str, Any] | None = None
+        self._validator: IdTokenValidator | None = None
+
+    def discover(self) -> dict[str, Any]:
+        """Fetch the discovery document and the JWK Set (Discovery §4). The ``issuer`` inside must be
+        identical to the issuer asked for (§4.3), or an impostor could name itself."""
+        metadata = self.network.get_json(self.issuer + "/.well-known/openid-configuration")
+        if not isinstance(metadata, dict) or metadata.get("issuer") != self.issuer:
+            got = metadata.get("issuer") if isinstance(metadata, dict) else None
+            raise FetchError(f"discovery issuer {got!r} is not {self.issuer!r} (OpenID Connect Discovery §4.3)")
+        keys = load_jwks(self.network.get_json(metadata["jwks_uri"]))
+        reg = self.registration
+        self.metadata = metadata
+        self._validator = IdTokenValidator(
+            issuer=self.issuer,
+            client_id=self.client_id,
+            keys=keys,
+            clock=self.clock,
+            nonce_store=self.nonce_store,
+            client_secret=reg.client_secret,
+            id_token_signed_response_alg=reg.id_token_signed_response_alg,
+            # The JWS layer's allowlist is what the OP says it signs with; step 7 narrows it to ours.
+            algorithms=[a for a in metadata.get("id_token_signing_alg_values_supported", []) if a in SUPPORTED_ALGS],
+            trusted_audiences=self.trusted_audiences,
+            decryption_key=self.decryption_key if reg.encrypted else None,
+            encryption_alg=reg.id_token_encrypted_response_alg,
+            encryption_enc=reg.id_token_encrypted_response_enc,
+            leeway=self.leeway,
+        )
+        return metadata
+
+    @property
+    def validator(self) -> IdTokenValidator:
+        if self._validator is None:
+            self.discover()
+        assert self._validator is not None
+        return self._validator
+
+    def authorization_request(
+        self, *, scope: str = "openid accounts", max_age: int | None = None, acr_values: Sequence[str] | None = None
+    ) -> AuthorizationRequest:
+        """A fresh request: ``state`` against CSRF (RFC 6749 §10.12), ``nonce`` against ID token
+        replay and injection (Core §3.1.2.1, §15.5.2), PKCE against code interception (RFC 7636)."""
+        if self.metadata is None:
+            self.discover()
+        assert self.metadata is not None
+        state, nonce, verifier = self.ids.token(16), self.ids.token(16), self.ids.token(32)
+        params = {
+            "response_type": "code",
+            "client_id": self.client_id,
+            "redirect_uri": self.redirect_uri,
+            "scope": scope,
+            "state": state,
+            "nonce": nonce,
+            "code_challenge": pkce_challenge(verifier),
+            "code_challenge_method": "S256",
+        }
+        if max_age is not None:
+            params["max_age"] = str(max_age)
+        if acr_values:
+            params["acr_values"] = " ".join(acr_values)
+        url = f"{self.metadata['authorization_endpoint']}?{urlencode(params)}"
+        request = AuthorizationRequest(url, state, nonce, verifier, max_age, tuple(acr_values) if acr_values else None)
+        self.pending[state] = request
+        return request
+
+    def authorize(self, request: AuthorizationRequest) -> str:
+        """Send the request to the OP (as the browser would) and return the redirect's Location."""
+        resp = self.network.request("GET", request.url)
+        location = resp.headers.get("location")
+        if resp.status not in (302, 303) or not location:
+            raise FetchError(f"the authorization endpoint answered {resp.status}, not a redirect")
+        return location
+
+    def receive_redirect(self, location: str) -> tuple[str, AuthorizationRequest]:
+        """The redirect at ``redirect_uri``: check it is ours and that ``state`` is one we sent
+        (RFC 6749 §4.1.2, §10.12); return the code and its request. Each state is used once."""
+        parts = urlsplit(location)
+        if f"{parts.scheme}://{parts.netloc}{parts.path}" != self.redirect_uri:
+            raise FetchError("the redirect is not to this client's redirect_uri")
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        request = self.pending.pop(query.get("state", ""), None)
+        if request is None:
+            raise InvalidClaim("state is one this client sent", "RFC 6749 §10.12", "unknown or reused state")
+        if "error" in query:
+            raise FetchError(f"the OP refused: {query['error']}: {query.get('error_description', '')}")
+        if "code" not in query:
+            raise FetchError("the redirect carries no code")
+        return query["code"], request
+
+    def redeem(self, code: str, request: AuthorizationRequest) -> TokenResponse:
+        """POST the code with the PKCE verifier to the token endpoint (RFC 6749 §4.1.3, RFC 7636 §4.5)."""
+        assert self.metadata is not None
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": self.redirect_uri, "code_verifier": request.code_verifier}
+        headers = {}
+        if self.registration.client_secret:
+            # RFC 6749 §2.3.1: form-encode both, then Basic.
+            creds = f"{quote_plus(self.client_id)}:{quote_plus(self.registration.client_secret)}"
+            headers["Authorization"] = "Basic " + base64.b64encode(creds.encode()).decode("ascii")
+        else:
+            form["client_id"] = self.client_id
+        resp = self.network.post(self.metadata["token_endpoint"], urlencode(form).encode("ascii"), "application/x-www-form-urlencoded", headers)
+        body = resp.json()
+        if resp.status != 200:
+            raise FetchError(f"token endpoint answered {resp.status}: {body.get('error')}: {body.get('error_description', '')}")
+        if not isinstance(body.get("id_token"), str) or not isinstance(body.get("access_token"), str):
+            raise FetchError("token response lacks id_token or access_token (Core §3.1.3.3)")
+        if str(body.get("token_type", "")).lower() != "bearer":
+            raise FetchError(f"token_type {body.get('token_type')!r} is not Bearer (Core §3.1.3.3)")
+        return TokenResponse(
+            body["id_token"], body["access_token"], body["token_type"], body.get("expires_in"), body.get("scope"), code, request
+        )
+
+    def validate(self, tokens: TokenResponse, *, strict: bool = False) -> Trace:
+        """Validate the ID token of ``tokens`` against the request it answers (§3.1.3.7, §3.1.3.8)."""
+        req = tokens.request
+        return self.validator.validate(
+            tokens.id_token,
+            nonce=req.nonce,
+            access_token=tokens.access_token,
+            code=tokens.code,
+            max_age=req.max_age,
+            acr_values=req.acr_values,
+            strict=strict,
+        )
+
+    def login(self, **request_options: Any) -> tuple[TokenResponse, Trace]:
+        """The whole code flow: request, redirect, token response, validation."""
+        request = self.authorization_request(**request_options)
+        code, request = self.receive_redirect(self.authorize(request))
+        tokens = self.redeem(code, request)
+        return tokens, self.validate(tokens)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __repr__(self) -> str:
+        return f"<RelyingParty {self.client_id} of {self.issuer}>"

@@ -1,0 +1,390 @@
+"""UK Open Banking message signing: the ``x-jws-signature`` header, both profiles.
+
+The Read/Write API signs a request or response body with a detached JWS (RFC 7515 Appendix F) sent
+in the ``x-jws-signature`` HTTP header. The JOSE header carries (OB R/W API v3.1 "Message Signing",
+"Step 2: Form the JOSE Header"):
+
+* ``alg`` ``PS256``; ``kid`` the signing key's id at the trust anchor;
+* ``typ`` ``JOSE`` and ``cty`` ``json`` / ``application/json``, both optional;
+* three private header parameters (RFC 7515 §4.3) that ``crit`` must list:
+  ``http://openbanking.org.uk/iat`` (a JSON number, the signing time, in the past),
+  ``http://openbanking.org.uk/iss`` (``{org-id}/{software-statement-id}`` for a TPP, ``{org-id}``
+  for an ASPSP, when the Open Banking directory is the trust anchor) and
+  ``http://openbanking.org.uk/tan`` (the domain name of the trust anchor that hosts the key);
+* up to v3.1.3, ``b64: false`` too, listed in ``crit`` (RFC 7797); from v3.1.4, no ``b64``: the
+  payload is base64url-encoded in the signing input as in plain RFC 7515.
+
+:class:`OBVerifier` checks every rule as a row of the trace, *before* the key is looked up (the
+``tan`` and the expected party decide which JWK Set is fetched), then the shared JWS checks and the
+signature. A key is fetched only from an allowlisted trust anchor, at the path of the party the
+verifier already expects (never a URL the header names: RFC 8725 §3.10).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from jwcrypto import jwk
+
+from ..claims import check_numeric, normalise_typ
+from ..clock import Clock
+from ..compact import CompactJWS
+from ..errors import (
+    InvalidClaim,
+    InvalidHeader,
+    InvalidIssuedAt,
+    InvalidIssuer,
+    InvalidType,
+    JoselabError,
+    MalformedToken,
+    MissingClaim,
+    MissingSignature,
+    UnsupportedCritical,
+    ValidationError,
+)
+from ..jws import KeySource, select_key
+from ..keys import DemoKey, load_jwks
+from ..parties.http import Network
+from ..trace import Trace
+from .detached import sign_detached, verify_detached
+
+OB_IAT = "http://openbanking.org.uk/iat"
+OB_ISS = "http://openbanking.org.uk/iss"
+OB_TAN = "http://openbanking.org.uk/tan"
+#: The HTTP header that carries the detached JWS.
+HEADER = "x-jws-signature"
+#: The only signature algorithm the profile allows.
+OB_ALGORITHMS = ("PS256",)
+
+
+@dataclass(frozen=True)
+class OBProfile:
+    """One version family of OB message signing: ``unencoded`` is True up to v3.1.3 (``b64: false``)."""
+
+    name: str
+    unencoded: bool
+
+    @property
+    def crit(self) -> tuple[str, ...]:
+        """Exactly the names ``crit`` must list."""
+        return (("b64",) if self.unencoded else ()) + (OB_IAT, OB_ISS, OB_TAN)
+
+    @property
+    def section(self) -> str:
+        return f"OB R/W {self.name} message signing"
+
+    @property
+    def allowed_members(self) -> frozenset[str]:
+        return frozenset({"alg", "kid", "typ", "cty", "crit", "b64", OB_IAT, OB_ISS, OB_TAN})
+
+
+#: Read/Write API v3.1.3 and earlier: ``b64: false``, and ``b64`` in ``crit``.
+OB_V313 = OBProfile("v3.1.3 and earlier", unencoded=True)
+#: Read/Write API v3.1.4 and later: no ``b64``; the payload is base64url-encoded when signing.
+OB_V314 = OBProfile("v3.1.4 and later", unencoded=False)
+
+
+@dataclass(frozen=True)
+class OBParticipant:
+    """A party as the trust anchor knows it: an ASPSP (bank) by ``org_id``, a TPP (client) by
+    ``org_id`` and the ``software_id`` of its software statement."""
+
+    org_id: str
+    software_id: str | None = None
+    name: str = ""
+
+    @property
+    def role(self) -> str:
+        return "TPP" if self.software_id else "ASPSP"
+
+    @property
+    def iss(self) -> str:
+        """The ``http://openbanking.org.uk/iss`` value this party signs with."""
+        return f"{self.org_id}/{self.software_id}" if self.software_id else self.org_id
+
+    @property
+    def jwks_path(self) -> str:
+        """Where the trust anchor's keystore publishes this party's JWK Set."""
+        return f"/{self.org_id}/{self.software_id or self.org_id}.jwks"
+
+
+@dataclass(frozen=True)
+class TrustAnchor:
+    """A trust anchor: the ``tan`` name signers put in the header, and the keystore host serving keys."""
+
+    name: str
+    keystore_host: str
+
+    def jwks_url(self, party: OBParticipant) -> str:
+        return f"https://{self.keystore_host}{party.jwks_path}"
+
+
+class KeystoreKeys:
+    """A key source for :func:`joselab.jws.verify_jws`: ``kid`` → key from a JWK Set fetched over HTTP.
+
+    On an unknown ``kid`` the set is fetched again (the signer may have rotated: OIDC Core §10.1.1),
+    at most once every ``min_refresh`` seconds so that a stream of made-up ``kid`` values cannot turn
+    the verifier into a request amplifier."""
+
+    def __init__(self, network: Network, url: str, clock: Clock, *, min_refresh: int = 60) -> None:
+        self.network = network
+        self.url = url
+        self.clock = clock
+        self.min_refresh = min_refresh
+        self.fetches = 0
+        self._keys: jwk.JWKSet | None = None
+        self._fetched_at: int | None = None
+        self._lock = threading.Lock()
+
+    def _fetch(self) -> None:
+        self.fetches += 1
+        self._fetched_at = self.clock.now()
+        self._keys = load_jwks(self.network.get_json(self.url))
+
+    def _find(self, kid: Any) -> jwk.JWK | None:
+        if self._keys is None:
+            return None
+        return next((k for k in self._keys["keys"] if k.get("kid") == kid), None)
+
+    def __call__(self, header: Mapping[str, Any]) -> jwk.JWK | None:
+        kid = header.get("kid")
+        with self._lock:
+            key = self._find(kid)
+            stale = self._fetched_at is None or self.clock.now() - self._fetched_at >= self.min_refresh
+            if key is None and stale:
+                self._fetch()
+                key = self._find(kid)
+            return key
+
+
+class OBSigner:
+    """Signs message bodies for ``x-jws-signature`` as ``participant``, with a key the trust anchor
+    publishes under ``kid``."""
+
+    def __init__(
+        self,
+        key: jwk.JWK | DemoKey,
+        participant: OBParticipant,
+        trust_anchor: TrustAnchor,
+        clock: Clock,
+        *,
+        profile: OBProfile = OB_V314,
+        typ: str | None = "JOSE",
+        cty: str | None = "application/json",
+    ) -> None:
+        self.key = key.jwk if isinstance(key, DemoKey) else key
+        self.participant = participant
+        self.trust_anchor = trust_anchor
+        self.clock = clock
+        self.profile = profile
+        self.typ = typ
+        self.cty = cty
+
+    def header(self, *, cty: str | None | bool = True) -> dict[str, Any]:
+        """The JOSE header for a signature made now. ``cty=None`` leaves ``cty`` out."""
+        header: dict[str, Any] = {"alg": "PS256", "kid": self.key["kid"]}
+        if self.profile.unencoded:
+            header["b64"] = False
+        if self.typ is not None:
+            header["typ"] = self.typ
+        content_type = self.cty if cty is True else cty
+        if content_type:
+            header["cty"] = content_type
+        header[OB_IAT] = self.clock.now()
+        header[OB_ISS] = self.participant.iss
+        header[OB_TAN] = self.trust_anchor.name
+        header["crit"] = list(self.profile.crit)
+        return header
+
+    def sign(
+        self,
+        body: bytes,
+        *,
+        cty: str | None | bool = True,
+        header_overrides: Mapping[str, Any] | None = None,
+        omit: Collection[str] = (),
+    ) -> str:
+        """The ``x-jws-signature`` value for ``body`` (its exact bytes). ``header_overrides`` and ``omit``
+        change the header, to show what a verifier makes of a header that breaks the profile."""
+        header = {k: v for k, v in self.header(cty=cty).items() if k not in omit}
+        header.update(header_overrides or {})
+        return sign_detached(body, self.key, header)
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 70 else text[:67] + "..."
+
+
+class OBVerifier:
+    """Verifies ``x-jws-signature`` from one expected party, per one profile, with keys from allowlisted
+    trust anchors. Every rule of the profile is a row of the trace."""
+
+    def __init__(
+        self,
+        expected: OBParticipant,
+        trust_anchors: Sequence[TrustAnchor],
+        clock: Clock,
+        *,
+        profile: OBProfile = OB_V314,
+        network: Network | None = None,
+        keys: KeySource | None = None,
+        leeway: int = 30,
+        accepted_cty: Collection[str] = ("json", "application/json", "application/jose"),
+    ) -> None:
+        if (network is None) == (keys is None):
+            raise JoselabError("OBVerifier needs either a network (to fetch keys at the trust anchor) or keys")
+        self.expected = expected
+        self.anchors = {anchor.name: anchor for anchor in trust_anchors}
+        self.clock = clock
+        self.profile = profile
+        self.leeway = leeway
+        self.accepted_cty = tuple(accepted_cty)
+        self._static_keys = keys
+        self._keystores: dict[str, KeystoreKeys] = {}
+        if network is not None:
+            for name, anchor in self.anchors.items():
+                self._keystores[name] = KeystoreKeys(network, anchor.jwks_url(expected), clock)
+
+    def keys_for(self, header: Mapping[str, Any]) -> jwk.JWK | None:
+        """The key source: the JWK Set of the *expected* party at the trust anchor ``tan`` names (which
+        the header rows have already found on the allowlist)."""
+        if self._static_keys is not None:
+            try:
+                return select_key(self._static_keys, header)
+            except ValidationError:
+                return None
+        store = self._keystores.get(header.get(OB_TAN))  # type: ignore[arg-type]
+        return store(header) if store is not None else None
+
+    def check_header(self, trace: Trace, parsed: CompactJWS) -> None:
+        """The profile's rules on the protected header, each a row (OB R/W v3.1 Message Signing)."""
+        header = parsed.header
+        profile = self.profile
+        sec = profile.section
+        extra = sorted(set(header) - profile.allowed_members)
+        trace.check(
+            f"{sec} (JOSE header)",
+            "header has only the members the profile specifies",
+            not extra,
+            f"unexpected {extra}" if extra else f"{len(header)} members",
+            InvalidHeader,
+        )
+        trace.check(
+            f"{sec} (kid)",
+            "kid is present (a non-empty string)",
+            isinstance(header.get("kid"), str) and bool(header.get("kid")),
+            f"kid = {_show(header.get('kid'))}" if "kid" in header else "absent",
+            MissingClaim,
+        )
+        if profile.unencoded:
+            trace.check(
+                f"{sec} (b64); RFC 7797 §3",
+                "b64 is false: the body is signed unencoded",
+                header.get("b64") is False,
+                f"b64 = {_show(header.get('b64'))}" if "b64" in header else "absent",
+                InvalidHeader,
+            )
+        else:
+            trace.check(
+                f"{sec} (b64)",
+                "b64 is absent: the body is signed base64url-encoded",
+                "b64" not in header,
+                f"b64 = {_show(header.get('b64'))}" if "b64" in header else "absent",
+                InvalidHeader,
+            )
+        if "typ" in header:
+            typ = header["typ"]
+            trace.check(f"{sec} (typ)", "typ is JOSE", typ == "JOSE", f"typ = {_show(typ)}", InvalidType)
+        if "cty" in header:
+            cty = header["cty"]
+            want = sorted({normalise_typ(c) for c in self.accepted_cty})
+            ok = isinstance(cty, str) and normalise_typ(cty) in want
+            trace.check(f"{sec} (cty); RFC 7515 §4.1.10", f"cty is one of {want}", ok, f"cty = {_show(cty)}", InvalidType)
+        iat = check_numeric(trace, header, OB_IAT, f"{sec} (iat)", required=True)
+        now = self.clock.now()
+        assert iat is not None  # required=True: absent or not a number has raised
+        trace.check(
+            f"{sec} (iat)",
+            f"{OB_IAT} is in the past (+{self.leeway}s leeway)",
+            iat <= now + self.leeway,
+            f"now={now}, iat={int(iat)}",
+            InvalidIssuedAt,
+        )
+        iss = header.get(OB_ISS)
+        trace.check(f"{sec} (iss)", f"{OB_ISS} is present", OB_ISS in header, _show(iss) if OB_ISS in header else "absent", MissingClaim)
+        trace.check(
+            f"{sec} (iss)",
+            f"{OB_ISS} is the expected {self.expected.role} {self.expected.iss!r}",
+            iss == self.expected.iss,
+            f"iss = {_show(iss)}",
+            InvalidIssuer,
+        )
+        tan = header.get(OB_TAN)
+        trace.check(f"{sec} (tan)", f"{OB_TAN} is present", OB_TAN in header, _show(tan) if OB_TAN in header else "absent", MissingClaim)
+        trace.check(
+            f"{sec} (tan)",
+            f"{OB_TAN} is an allowlisted trust anchor {sorted(self.anchors)}",
+            isinstance(tan, str) and tan in self.anchors,
+            f"tan = {_show(tan)}",
+            InvalidClaim,
+        )
+        crit = header.get("crit")
+        exact = isinstance(crit, list) and len(crit) == len(set(map(str, crit))) and set(crit) == set(profile.crit)
+        trace.check(
+            f"{sec} (crit); RFC 7515 §4.1.11",
+            f"crit lists exactly {list(profile.crit)}",
+            exact,
+            f"crit = {_show(crit)}" if "crit" in header else "absent",
+            UnsupportedCritical,
+        )
+
+    def verify(self, signature: str | None, body: bytes, *, trace: Trace | None = None, strict: bool = False) -> Trace:
+        """Verify the ``x-jws-signature`` value ``signature`` over the received ``body`` bytes."""
+        trace = trace or Trace(f"{self.profile.section}: {HEADER} from {self.expected.role} {self.expected.iss}")
+        with trace.run():
+            trace.check(
+                f"{self.profile.section} (request)",
+                f"{HEADER} header is present",
+                bool(signature),
+                f"{len(signature)} characters" if signature else "absent",
+                MissingSignature,
+            )
+            assert signature is not None
+            parsed = verify_detached(
+                trace,
+                signature,
+                body,
+                self.keys_for,
+                OB_ALGORITHMS,
+                understood_crit=self.profile.crit,
+                check_header=lambda p: self.check_header(trace, p),
+            )
+            trace.result = parsed.header
+        return trace.raise_for_failure() if strict else trace
+
+
+#: OB's error codes for signature failures (Read/Write API, standard error codes).
+_OB_CODES: tuple[tuple[type[ValidationError], str], ...] = (
+    (MissingSignature, "UK.OBIE.Signature.Missing"),
+    (MalformedToken, "UK.OBIE.Signature.Malformed"),
+    (MissingClaim, "UK.OBIE.Signature.MissingClaim"),
+    (InvalidClaim, "UK.OBIE.Signature.InvalidClaim"),
+    (InvalidIssuer, "UK.OBIE.Signature.InvalidClaim"),
+    (InvalidIssuedAt, "UK.OBIE.Signature.InvalidClaim"),
+    (InvalidType, "UK.OBIE.Signature.InvalidClaim"),
+    (InvalidHeader, "UK.OBIE.Signature.InvalidClaim"),
+    (UnsupportedCritical, "UK.OBIE.Signature.InvalidClaim"),
+)
+
+
+def ob_error_code(error: ValidationError | None) -> str:
+    """The OB error code for a failed signature check (``UK.OBIE.Signature.Invalid`` by default)."""
+    for kind, code in _OB_CODES:
+        if isinstance(error, kind):
+            return code
+    return "UK.OBIE.Signature.Invalid"

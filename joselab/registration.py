@@ -1,0 +1,900 @@
+"""Scenario 1: the software statement (SSA) and Dynamic Client Registration (RFC 7591, UK Open Banking).
+
+Three parties, each a real HTTP server on 127.0.0.1 (:mod:`joselab.parties`):
+
+* a **directory** (:class:`Directory`) that the bank trusts. It signs software statements with its own
+  key (ES256, ``typ: JWT``, ``kid``) carrying the claims of the Open Banking directory SSA, and serves
+  its JWK Set and, as Open Banking's keystore does, each enrolled software's public JWK Set at the
+  SSA's ``software_jwks_endpoint``;
+* a **client** (:class:`Client`, the TPP) that builds a registration request: a JWT signed with its
+  own key (PS256), addressed to the bank (``aud``), short-lived (``exp``), with a one-time ``jti``,
+  its metadata and the ``software_statement`` (OB DCR v3.2 request);
+* the bank's **registration endpoint** (:class:`RegistrationServer`): ``POST /register`` validates the
+  statement (:class:`SoftwareStatementValidator`), then the request with keys fetched from the
+  statement's ``software_jwks_endpoint`` (:class:`RegistrationRequestValidator`), and answers
+  201 with ``client_id`` and the registered metadata (RFC 7591 §3.2.1) or 400 with an RFC 7591
+  §3.2.2 error. Registered clients and seen ``jti`` values live in sqlite, so a replay is refused
+  after a restart too.
+
+Each validation returns a :class:`~joselab.trace.Trace`: every check in order, with its section.
+
+Why the two validators can never accept each other's token (RFC 8725 §3.12)
+--------------------------------------------------------------------------
+Open Banking gives both JWTs the same header, ``typ: JWT``, so explicit typing (RFC 8725 §3.11)
+cannot tell them apart, and a key alone is a weak separator (a small TPP could run its own directory
+one day; an AS may trust many keys). The rules are therefore made mutually exclusive on the claims,
+which hold whatever key signed:
+
+* the statement validator **rejects** a token carrying ``aud`` or ``software_statement``;
+* the request validator **requires** ``aud`` (this AS) and ``software_statement``.
+
+No token can have and not have ``aud``, so the two sets of accepted tokens are disjoint by
+construction, even if one key signed both (the unit tests show it with a key trusted for both).
+``exp`` is required of the request as well and the issuers differ (a directory vs. a ``software_id``),
+which are further, independent separators; but only the ``aud``/``software_statement`` rule is
+*guaranteed* to separate them, so it is a check of its own, cited to RFC 8725 §3.12.
+
+Sections cited: RFC 7591 §2, §2.3, §3.1.1, §3.2.1, §3.2.2; RFC 7519 §4.1.x and §6.1; RFC 8725 §3.1,
+§3.8-3.12; "OB Directory SSA" (the Open Banking directory's software statement claims) and
+"OB DCR v3.2" (Open Banking Dynamic Client Registration v3.2).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import threading
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jwcrypto import jwk
+
+from .claims import check_audience, check_expiry, check_issued_at, check_issuer, check_not_before
+from .clock import Clock, DemoIds, FixedClock, IdSource
+from .compact import CompactJWS, b64url_encode, parse_jws
+from .errors import (
+    AlgorithmNotAllowed,
+    InvalidClaim,
+    InvalidIssuer,
+    InvalidType,
+    JoselabError,
+    KeyNotFound,
+    MalformedToken,
+    MissingClaim,
+    ReplayDetected,
+    ValidationError,
+)
+from .jws import encode_claims, encode_header, sign_compact, verify_jws
+from .keys import DemoKey, demo_key, load_jwks, public_jwks
+from .parties import Database, HttpResponse, LocalServer, Network, ReplayStore, Request, Response, json_response
+from .trace import Trace
+
+DIRECTORY_HOST = "keystore.directory.example"
+AS_HOST = "as.bank.example"
+
+#: Section labels for the Open Banking documents (they number no sections we could cite more precisely).
+OB_SSA = "OB Directory SSA"
+OB_DCR = "OB DCR v3.2"
+
+#: The Open Banking directory signs with ES256 or PS256.
+SSA_ALGORITHMS = ("ES256", "PS256")
+#: What a TPP may sign its registration request with (OB DCR v3.2 follows FAPI: PS256 or ES256).
+REQUEST_ALGORITHMS = ("ES256", "PS256")
+#: The claims every Open Banking SSA carries (OB Directory SSA); there is no ``exp`` and no ``aud``.
+SSA_REQUIRED_CLAIMS = (
+    "iss", "iat", "jti", "software_id", "software_client_name", "software_redirect_uris", "software_roles",
+    "software_jwks_endpoint", "org_id", "org_name", "org_status",
+)  # fmt: skip
+#: Roles the Open Banking directory grants to software.
+KNOWN_ROLES = frozenset({"AISP", "PISP", "CBPII", "ASPSP"})
+#: Client authentication methods OB DCR v3.2 allows at the token endpoint.
+AUTH_METHODS = ("private_key_jwt", "tls_client_auth")
+#: Content types a signed registration request may be sent with (OB DCR v3.2; its API description
+#: says ``application/jose``, its examples ``application/jwt``).
+REQUEST_CONTENT_TYPES = ("application/jwt", "application/jose")
+
+#: Client metadata (RFC 7591 §2, OB DCR v3.2) that the AS takes from the request's plain claims. Any
+#: other member is ignored: RFC 7591 §2 "MUST ignore any client metadata sent by the client that it
+#: does not understand".
+REQUEST_METADATA = (
+    "redirect_uris", "token_endpoint_auth_method", "token_endpoint_auth_signing_alg", "grant_types",
+    "response_types", "application_type", "client_name", "scope", "id_token_signed_response_alg",
+    "request_object_signing_alg", "tls_client_auth_subject_dn", "software_id",
+)  # fmt: skip
+#: Statement claim → the client metadata it sets. RFC 7591 §3.1.1: values in the statement take
+#: precedence over the same metadata sent as plain JSON.
+STATEMENT_METADATA = {
+    "software_id": "software_id",
+    "software_client_name": "client_name",
+    "software_client_uri": "client_uri",
+    "software_logo_uri": "logo_uri",
+    "software_policy_uri": "policy_uri",
+    "software_tos_uri": "tos_uri",
+    "software_jwks_endpoint": "jwks_uri",
+    "software_roles": "software_roles",
+    "software_version": "software_version",
+}
+
+#: RFC 7591 §3.2.2 error codes.
+INVALID_SOFTWARE_STATEMENT = "invalid_software_statement"
+UNAPPROVED_SOFTWARE_STATEMENT = "unapproved_software_statement"
+INVALID_REDIRECT_URI = "invalid_redirect_uri"
+INVALID_CLIENT_METADATA = "invalid_client_metadata"
+
+
+class SoftwareNotApproved(ValidationError):
+    """The statement is well formed and signed, but the software or its organisation is not approved
+    (``org_status`` not Active): RFC 7591 §3.2.2 ``unapproved_software_statement``."""
+
+
+class InvalidRedirectUri(InvalidClaim):
+    """A requested redirect URI is not https, or not one the statement allows: RFC 7591 §3.2.2
+    ``invalid_redirect_uri``."""
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 90 else text[:87] + "..."
+
+
+def is_https_url(value: Any) -> bool:
+    """An absolute ``https`` URL with a host and no fragment (RFC 6749 §3.1.2: a redirection endpoint
+    URI MUST NOT include a fragment)."""
+    if not isinstance(value, str) or len(value) > 2048:
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme == "https" and bool(parts.hostname) and not parts.fragment and "#" not in value
+
+
+def _string_list(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, str) and v for v in value)
+
+
+# -- the statement ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrustedDirectory:
+    """A directory the AS trusts to vouch for software: its ``iss`` and where its keys are published.
+    The keys come from this configuration, never from the token (RFC 8725 §3.10)."""
+
+    issuer: str
+    jwks_uri: str
+
+
+class SoftwareStatementValidator:
+    """The AS's checks on a software statement (RFC 7591 §2.3, OB Directory SSA, RFC 8725).
+
+    ``directories`` is the allowlist of issuers; their JWK Sets are fetched over ``network`` for each
+    validation. Open Banking SSAs have no ``exp``: freshness is a policy on ``iat`` (``max_age``,
+    default one day). ``org_status`` is a snapshot taken when the directory signed, so the age bound
+    is also how stale an "Active" the AS is willing to believe; the directory issues a fresh SSA on
+    request, so a short bound costs the TPP nothing.
+
+    ``accept_unsigned=True`` is Open Banking DCR's option to accept an unsigned SSA (``alg: none``),
+    which RFC 7591 §2.3 forbids ("MUST be digitally signed or MACed"). It exists so that the book can
+    show what it lets an attacker do. Never enable it.
+    """
+
+    def __init__(
+        self,
+        directories: Sequence[TrustedDirectory],
+        network: Network,
+        *,
+        clock: Clock,
+        algorithms: Collection[str] = SSA_ALGORITHMS,
+        max_age: int = 86_400,
+        leeway: int = 30,
+        accept_unsigned: bool = False,
+    ) -> None:
+        self.directories = tuple(directories)
+        self.network = network
+        self.clock = clock
+        self.algorithms = tuple(algorithms)
+        self.max_age = max_age
+        self.leeway = leeway
+        self.accept_unsigned = accept_unsigned
+
+    def _key_source(self, owner: dict[str, TrustedDirectory]):
+        def lookup(header: Mapping[str, Any]) -> jwk.JWK | None:
+            kid = header.get("kid")
+            if kid is None:
+                return None  # OB SSAs always carry kid; a key is never guessed
+            matches = []
+            for directory in self.directories:
+                for key in load_jwks(self.network.get_json(directory.jwks_uri))["keys"]:
+                    if key.get("kid") == kid:
+                        matches.append((directory, key))
+            if len(matches) > 1:
+                # Two directories publishing one kid: which one vouches would be a guess.
+                raise KeyNotFound("kid names exactly one trusted key", "RFC 7517 §4.5", f"kid = {kid!r} in {len(matches)} sets")
+            if not matches:
+                return None
+            owner["directory"] = matches[0][0]
+            return matches[0][1]
+
+        return lookup
+
+    def _check_header(self, trace: Trace, parsed: CompactJWS) -> None:
+        alg = parsed.header.get("alg")
+        unsigned = isinstance(alg, str) and alg.lower() == "none"
+        trace.check(
+            "RFC 7591 §2.3", "statement is signed (alg is not none)", not unsigned, f"alg = {_show(alg)}", AlgorithmNotAllowed
+        )
+        self._check_typ(trace, parsed.header)
+
+    def _check_typ(self, trace: Trace, header: Mapping[str, Any]) -> None:
+        # Exact "JWT", as the directory writes it; the request carries the same typ, which is why
+        # RFC 8725 §3.12 is enforced on the claims below rather than here.
+        typ = header.get("typ")
+        trace.check(OB_SSA, "typ is JWT", typ == "JWT", f"typ = {_show(typ)}", InvalidType)
+
+    def validate(self, ssa: str, *, strict: bool = False) -> Trace:
+        """Validate ``ssa``; on success ``trace.result`` is its claims set."""
+        trace = Trace("RFC 7591 §2.3: the software statement, at the AS")
+        with trace.run():
+            owner: dict[str, TrustedDirectory] = {}
+            if self.accept_unsigned and _is_unsigned(ssa):
+                parsed = self._accept_unsigned(trace, ssa)
+            else:
+                parsed = verify_jws(
+                    trace, ssa, self._key_source(owner), self.algorithms, check_header=lambda p: self._check_header(trace, p)
+                )
+            claims = parsed.claims()
+            if "directory" in owner:
+                # RFC 8725 §3.8: the key that verified belongs to one directory; iss must name that one.
+                check_issuer(trace, claims, owner["directory"].issuer, "RFC 8725 §3.8")
+            else:
+                trusted = [d.issuer for d in self.directories]
+                iss = claims.get("iss")
+                trace.check(
+                    "RFC 7591 §2.3", "iss names a trusted directory", iss in trusted, f"iss = {_show(iss)}", InvalidIssuer
+                )
+            present = [name for name in ("aud", "software_statement") if name in claims]
+            trace.check(
+                "RFC 8725 §3.12",
+                "no aud, no software_statement: a statement, not a registration request",
+                not present,
+                f"has {present}" if present else "neither present",
+                InvalidClaim,
+            )
+            missing = [n for n in SSA_REQUIRED_CLAIMS if n not in claims]
+            trace.check(
+                OB_SSA,
+                f"the {len(SSA_REQUIRED_CLAIMS)} claims of an SSA present (iss, iat, jti, software_*, org_*)",
+                not missing,
+                f"missing {missing}" if missing else "all present",
+                MissingClaim,
+            )
+            check_issued_at(trace, claims, self.clock, self.leeway, "RFC 7519 §4.1.6", max_age=self.max_age)
+            # OB SSAs carry no exp or nbf; one that does is held to it (RFC 7519 §4.1.4, §4.1.5).
+            if "exp" in claims:
+                check_expiry(trace, claims, self.clock, self.leeway, "RFC 7519 §4.1.4")
+            if "nbf" in claims:
+                check_not_before(trace, claims, self.clock, self.leeway, "RFC 7519 §4.1.5")
+            _check_jti(trace, claims)
+            names = ("software_id", "software_client_name", "org_id", "org_name")
+            bad = [n for n in names if not (isinstance(claims[n], str) and claims[n])]
+            trace.check(
+                OB_SSA,
+                f"{', '.join(names)} are non-empty strings",
+                not bad,
+                f"not strings: {bad}" if bad else "all are",
+                InvalidClaim,
+            )
+            uris = claims["software_redirect_uris"]
+            ok = _string_list(uris) and all(is_https_url(u) for u in uris)
+            trace.check(OB_SSA, "software_redirect_uris: non-empty array of https URLs", ok, _show(uris), InvalidClaim)
+            roles = claims["software_roles"]
+            ok = _string_list(roles) and set(roles) <= KNOWN_ROLES
+            trace.check(OB_SSA, f"software_roles: non-empty array of {sorted(KNOWN_ROLES)}", ok, _show(roles), InvalidClaim)
+            endpoint = claims["software_jwks_endpoint"]
+            trace.check(OB_SSA, "software_jwks_endpoint is an https URL", is_https_url(endpoint), _show(endpoint), InvalidClaim)
+            status = claims["org_status"]
+            trace.check(
+                OB_SSA, 'org_status is "Active"', status == "Active", f"org_status = {_show(status)}", SoftwareNotApproved
+            )
+            trace.result = claims
+        return trace.raise_for_failure() if strict else trace
+
+    def _accept_unsigned(self, trace: Trace, ssa: str) -> CompactJWS:
+        parsed = parse_jws(ssa)
+        trace.check("RFC 7515 §7.1", "compact JWS: three base64url parts, header a JSON object", True, f"{len(ssa)} characters")
+        trace.check(
+            OB_DCR,
+            "unsigned statement accepted (the bank's option; RFC 7591 §2.3 forbids it)",
+            True,
+            "alg = none: nothing proves who wrote these claims",
+        )
+        trace.check(
+            "RFC 7519 §6.1",
+            "unsecured JWT: empty signature",
+            parsed.signature == b"",
+            f"{len(parsed.signature)} bytes",
+            MalformedToken,
+        )
+        self._check_typ(trace, parsed.header)
+        return parsed
+
+
+def _check_jti(trace: Trace, claims: Mapping[str, Any]) -> None:
+    # The value itself stays out of the evidence: in production it is random.
+    jti = claims.get("jti")
+    ok = isinstance(jti, str) and 0 < len(jti) <= 256
+    evidence = f"{len(jti)} characters" if isinstance(jti, str) else f"jti = {_show(jti)}"
+    trace.check(
+        "RFC 7519 §4.1.7", "jti is a string of 1 to 256 characters", ok, evidence, MissingClaim if jti is None else InvalidClaim
+    )
+
+
+def _is_unsigned(token: str) -> bool:
+    try:
+        return parse_jws(token).header.get("alg") == "none"
+    except JoselabError:
+        return False
+
+
+# -- the request -----------------------------------------------------------------------------------
+
+
+def extract_software_statement(token: str) -> str:
+    """The ``software_statement`` member of a registration request, read *before* the request is
+    verified: the statement says which keys verify the request (OB DCR v3.2), so it must be validated
+    first. Nothing else from the unverified request is used."""
+    claims = parse_jws(token).claims()
+    statement = claims.get("software_statement")
+    if statement is None:
+        raise MissingClaim("software_statement present", "RFC 7591 §3.1.1", "absent")
+    if not isinstance(statement, str):
+        raise MalformedToken("software_statement is a JWT string", "RFC 7591 §3.1.1", f"a {type(statement).__name__}")
+    return statement
+
+
+class RegistrationRequestValidator:
+    """The AS's checks on the signed registration request (OB DCR v3.2, RFC 7591, RFC 7519, RFC 8725).
+
+    ``ssa_claims`` are the claims of the statement that :class:`SoftwareStatementValidator` accepted:
+    the request is verified with keys fetched from its ``software_jwks_endpoint`` (never from the
+    request: RFC 8725 §3.10), its ``iss`` must be the statement's ``software_id``, and its redirect URIs
+    a subset of the statement's. ``replay`` remembers each ``jti`` until the request expires; the
+    replay row comes last, so a request refused for another reason does not use up its ``jti``.
+    """
+
+    def __init__(
+        self,
+        audience: str,
+        network: Network,
+        replay: ReplayStore,
+        *,
+        clock: Clock,
+        algorithms: Collection[str] = REQUEST_ALGORITHMS,
+        auth_methods: Collection[str] = AUTH_METHODS,
+        leeway: int = 30,
+        max_lifetime: int = 3600,
+    ) -> None:
+        self.audience = audience
+        self.network = network
+        self.replay = replay
+        self.clock = clock
+        self.algorithms = tuple(algorithms)
+        self.auth_methods = tuple(auth_methods)
+        self.leeway = leeway
+        self.max_lifetime = max_lifetime
+
+    def validate(self, token: str, ssa_claims: Mapping[str, Any], ssa: str | None = None, *, strict: bool = False) -> Trace:
+        """Validate ``token`` against the accepted statement (its claims, and its text ``ssa`` if the
+        caller extracted it from this request); on success ``trace.result`` is the request's claims."""
+        trace = Trace("OB DCR v3.2: the registration request, at the AS")
+        with trace.run():
+            endpoint = ssa_claims.get("software_jwks_endpoint")
+            try:
+                keys = load_jwks(self.network.get_json(str(endpoint)))
+                ok, evidence = True, f"GET {endpoint}: {len(keys['keys'])} key(s)"
+            except JoselabError as exc:
+                keys, ok, evidence = None, False, str(exc)
+            trace.check("RFC 8725 §3.10", "client keys from the statement's software_jwks_endpoint", ok, evidence, KeyNotFound)
+            parsed = verify_jws(trace, token, keys, self.algorithms, check_header=lambda p: self._check_typ(trace, p))
+            claims = parsed.claims()
+            missing = [n for n in ("aud", "software_statement") if n not in claims]
+            trace.check(
+                "RFC 8725 §3.12",
+                "aud and software_statement present: a request, not a statement",
+                not missing,
+                f"missing {missing}" if missing else "both present",
+                MissingClaim,
+            )
+            if ssa is not None:
+                same = claims["software_statement"] == ssa
+                trace.check(
+                    "RFC 7591 §3.1.1",
+                    "software_statement is the statement validated",
+                    same,
+                    "same JWT" if same else "differs",
+                    InvalidClaim,
+                )
+            check_issuer(trace, claims, str(ssa_claims.get("software_id")), OB_DCR)
+            check_audience(trace, claims, self.audience, "RFC 8725 §3.9")
+            check_expiry(trace, claims, self.clock, self.leeway, "RFC 7519 §4.1.4", required=True)
+            if "nbf" in claims:
+                check_not_before(trace, claims, self.clock, self.leeway, "RFC 7519 §4.1.5")
+            check_issued_at(trace, claims, self.clock, self.leeway, "RFC 7519 §4.1.6", max_lifetime=self.max_lifetime)
+            _check_jti(trace, claims)
+            if "software_id" in claims:
+                sid = claims["software_id"]
+                trace.check(
+                    OB_DCR,
+                    "software_id matches the statement's",
+                    sid == ssa_claims.get("software_id"),
+                    f"request {_show(sid)}, statement {_show(ssa_claims.get('software_id'))}",
+                    InvalidClaim,
+                )
+            uris = claims.get("redirect_uris")
+            trace.check(OB_DCR, "redirect_uris: non-empty array of strings", _string_list(uris), _show(uris), InvalidRedirectUri)
+            not_https = [u for u in uris if not is_https_url(u)]
+            trace.check(
+                OB_DCR,
+                "every redirect_uri is https",
+                not not_https,
+                f"not https: {_show(not_https)}" if not_https else "all https",
+                InvalidRedirectUri,
+            )
+            allowed = ssa_claims.get("software_redirect_uris") or []
+            outside = [u for u in uris if u not in allowed]
+            trace.check(
+                "RFC 7591 §3.1.1",
+                "redirect_uris within the statement's software_redirect_uris",
+                not outside,
+                f"not in the statement: {_show(outside)}" if outside else f"{len(uris)} of {len(allowed)}",
+                InvalidRedirectUri,
+            )
+            method = claims.get("token_endpoint_auth_method")
+            trace.check(
+                OB_DCR,
+                f"token_endpoint_auth_method in {list(self.auth_methods)}",
+                method in self.auth_methods,
+                f"token_endpoint_auth_method = {_show(method)}",
+                InvalidClaim,
+            )
+            keyish = [n for n in ("jwks", "jwks_uri") if n in claims]
+            trace.check(
+                OB_DCR,
+                "no jwks or jwks_uri: the client's keys are the statement's",
+                not keyish,
+                f"has {keyish}" if keyish else "none",
+                InvalidClaim,
+            )
+            first = self.replay.first_use(f"{claims['iss']} {claims['jti']}", int(claims["exp"]) + self.leeway, self.clock.now())
+            trace.check(
+                "RFC 7519 §4.1.7",
+                "jti not seen before (replay store)",
+                first,
+                "first use" if first else "seen before: a replay",
+                ReplayDetected,
+            )
+            trace.result = claims
+        return trace.raise_for_failure() if strict else trace
+
+    def _check_typ(self, trace: Trace, parsed: CompactJWS) -> None:
+        typ = parsed.header.get("typ")
+        trace.check(OB_DCR, "typ is JWT", typ == "JWT", f"typ = {_show(typ)}", InvalidType)
+
+
+def registered_metadata(
+    request_claims: Mapping[str, Any], ssa_claims: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The metadata to register, and what the statement overrode (RFC 7591 §3.1.1).
+
+    Start from the request's plain client metadata (only the members in :data:`REQUEST_METADATA`; the
+    rest is ignored, RFC 7591 §2), then let each statement claim in :data:`STATEMENT_METADATA` win.
+    The second value maps each overridden member to ``{"sent": ..., "registered": ...}``.
+    """
+    metadata = {name: request_claims[name] for name in REQUEST_METADATA if name in request_claims}
+    overridden: dict[str, Any] = {}
+    for claim, name in STATEMENT_METADATA.items():
+        if claim in ssa_claims:
+            if name in metadata and metadata[name] != ssa_claims[claim]:
+                overridden[name] = {"sent": metadata[name], "registered": ssa_claims[claim]}
+            metadata[name] = ssa_claims[claim]
+    return metadata, overridden
+
+
+def rfc7591_error(stage: str, exc: ValidationError) -> str:
+    """The RFC 7591 §3.2.2 error code for a failed check. ``stage`` is "statement" or "request"."""
+    if stage == "statement":
+        # An unknown kid or issuer means no trusted directory vouches: "not approved for use by this
+        # authorization server"; anything else is an invalid statement.
+        if isinstance(exc, (KeyNotFound, InvalidIssuer, SoftwareNotApproved)):
+            return UNAPPROVED_SOFTWARE_STATEMENT
+        return INVALID_SOFTWARE_STATEMENT
+    if isinstance(exc, InvalidRedirectUri):
+        return INVALID_REDIRECT_URI
+    return INVALID_CLIENT_METADATA
+
+
+# -- parties ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Software:
+    """What the directory knows about one piece of client software and its organisation."""
+
+    org_id: str
+    org_name: str
+    software_id: str
+    client_name: str
+    redirect_uris: tuple[str, ...]
+    roles: tuple[str, ...]
+    org_status: str = "Active"
+
+
+class Directory:
+    """The directory: signs software statements and serves keys (its own, and each software's).
+
+    Public names: ``https://<host>/directory.jwks`` (its JWK Set) and
+    ``https://<host>/<org_id>/<software_id>.jwks`` (a software's, the SSA's ``software_jwks_endpoint``).
+    """
+
+    def __init__(
+        self,
+        network: Network,
+        *,
+        host: str = DIRECTORY_HOST,
+        key: DemoKey | jwk.JWK | None = None,
+        alg: str = "ES256",
+        clock: Clock,
+        ids: IdSource,
+    ) -> None:
+        self.key = key if key is not None else demo_key("rfc7515-a3-p256")
+        self.alg = alg
+        self.clock = clock
+        self.ids = ids
+        self.server = LocalServer(host, network)
+        self.issuer = self.server.url("")
+        self.jwks_uri = self.server.url("/directory.jwks")
+        self.server.serve_json("/directory.jwks", public_jwks(self.key))
+        self.software: dict[str, Software] = {}
+
+    @property
+    def _jwk(self) -> jwk.JWK:
+        return self.key.jwk if isinstance(self.key, DemoKey) else self.key
+
+    def trusted(self) -> TrustedDirectory:
+        """How an AS that trusts this directory configures it."""
+        return TrustedDirectory(self.issuer, self.jwks_uri)
+
+    def software_jwks_endpoint(self, software: Software) -> str:
+        return self.server.url(f"/{software.org_id}/{software.software_id}.jwks")
+
+    def enroll(self, software: Software, *keys: DemoKey | jwk.JWK) -> None:
+        """Record ``software`` and publish the public halves of its ``keys`` at its jwks endpoint."""
+        self.software[software.software_id] = software
+        path = urlsplit(self.software_jwks_endpoint(software)).path
+        self.server.serve_json(path, public_jwks(*keys))
+
+    def ssa_claims(self, software: Software) -> dict[str, Any]:
+        """The claims of a fresh SSA (OB Directory SSA), ``jti`` from the id source."""
+        return {
+            "iss": self.issuer,
+            "iat": self.clock.now(),
+            "jti": self.ids.uuid4(),
+            "software_id": software.software_id,
+            "software_client_id": software.software_id,
+            "software_client_name": software.client_name,
+            "software_redirect_uris": list(software.redirect_uris),
+            "software_roles": list(software.roles),
+            "software_jwks_endpoint": self.software_jwks_endpoint(software),
+            "org_id": software.org_id,
+            "org_name": software.org_name,
+            "org_status": software.org_status,
+        }
+
+    def issue_ssa(self, software: Software | str, **changes: Any) -> str:
+        """Sign an SSA for enrolled software; ``changes`` replace claims (None removes one)."""
+        software = self.software[software if isinstance(software, str) else software.software_id]
+        claims = _apply(self.ssa_claims(software), changes)
+        return sign_compact(claims, self._jwk, {"alg": self.alg, "kid": self._jwk["kid"], "typ": "JWT"})
+
+
+def _apply(claims: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    for name, value in changes.items():
+        if value is None:
+            claims.pop(name, None)
+        else:
+            claims[name] = value
+    return claims
+
+
+class Client:
+    """The TPP's software: builds and sends its signed registration request (OB DCR v3.2)."""
+
+    def __init__(
+        self, software: Software, *, key: DemoKey | jwk.JWK | None = None, alg: str = "PS256", clock: Clock, ids: IdSource
+    ) -> None:
+        self.software = software
+        self.key = key if key is not None else demo_key("rfc7520-bilbo-rsa")
+        self.alg = alg
+        self.clock = clock
+        self.ids = ids
+
+    @property
+    def jwk(self) -> jwk.JWK:
+        return self.key.jwk if isinstance(self.key, DemoKey) else self.key
+
+    def request_claims(self, ssa: str, audience: str, *, lifetime: int = 300, **changes: Any) -> dict[str, Any]:
+        """The request's claims; ``changes`` replace claims (None removes one)."""
+        now = self.clock.now()
+        claims = {
+            "iss": self.software.software_id,
+            "aud": audience,
+            "iat": now,
+            "exp": now + lifetime,
+            "jti": self.ids.uuid4(),
+            "software_id": self.software.software_id,
+            "redirect_uris": list(self.software.redirect_uris[:1]),
+            "token_endpoint_auth_method": "private_key_jwt",
+            "token_endpoint_auth_signing_alg": self.alg,
+            "grant_types": ["authorization_code", "client_credentials", "refresh_token"],
+            "response_types": ["code"],
+            "application_type": "web",
+            "software_statement": ssa,
+        }
+        return _apply(claims, changes)
+
+    def sign(self, claims: Mapping[str, Any], **header: Any) -> str:
+        return sign_compact(claims, self.jwk, {"alg": self.alg, "kid": self.jwk["kid"], "typ": "JWT", **header})
+
+    def registration_request(self, ssa: str, audience: str, **changes: Any) -> str:
+        """A signed registration request for the AS ``audience``."""
+        return self.sign(self.request_claims(ssa, audience, **changes))
+
+    @staticmethod
+    def send(network: Network, register_url: str, request: str) -> HttpResponse:
+        """POST the signed request (OB DCR v3.2: the body is the JWT)."""
+        return network.post(register_url, request.encode("ascii"), "application/jwt")
+
+
+class ClientStore:
+    """Registered clients, in sqlite (so they survive a restart of the AS)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS clients (client_id TEXT PRIMARY KEY, software_id TEXT NOT NULL,"
+            " issued_at INTEGER NOT NULL, metadata TEXT NOT NULL)"
+        )
+
+    def add(self, client_id: str, software_id: str, issued_at: int, metadata: Mapping[str, Any]) -> bool:
+        """Store a client; False if ``client_id`` is taken."""
+        sql = "INSERT OR IGNORE INTO clients VALUES (?, ?, ?, ?)"
+        return self.db.execute_count(sql, (client_id, software_id, issued_at, json.dumps(dict(metadata)))) == 1
+
+    def get(self, client_id: str) -> dict[str, Any] | None:
+        rows = self.db.execute("SELECT metadata FROM clients WHERE client_id = ?", (client_id,))
+        return json.loads(rows[0][0]) if rows else None
+
+    def for_software(self, software_id: str) -> list[str]:
+        rows = self.db.execute(
+            "SELECT client_id FROM clients WHERE software_id = ? ORDER BY issued_at, client_id", (software_id,)
+        )
+        return [r[0] for r in rows]
+
+    def __len__(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM clients")[0][0]
+
+
+@dataclass
+class Registration:
+    """What the AS did with one registration request: the HTTP answer and the two traces."""
+
+    status: int
+    body: dict[str, Any]
+    statement_trace: Trace | None
+    request_trace: Trace | None
+    overridden: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 201
+
+    def traces(self) -> list[Trace]:
+        return [t for t in (self.statement_trace, self.request_trace) if t is not None]
+
+    def __str__(self) -> str:
+        head = f"HTTP {self.status} {json.dumps(_short(self.body), ensure_ascii=False)}"
+        return "\n\n".join([head, *(str(t) for t in self.traces())])
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        printer.text(str(self))
+
+    def _repr_html_(self) -> str:
+        head = f"<p><strong>HTTP {self.status}</strong> <code>{html.escape(json.dumps(_short(self.body), ensure_ascii=False))}</code></p>"
+        return head + "".join(t._repr_html_() for t in self.traces())
+
+
+def _short(body: Mapping[str, Any]) -> dict[str, Any]:
+    # The statement is echoed in a 201 (RFC 7591 §3.2.1); a one-line summary need not repeat it.
+    return {k: ("<the software statement, unmodified>" if k == "software_statement" else v) for k, v in body.items()}
+
+
+class RegistrationServer:
+    """The bank's registration endpoint, ``POST https://<host>/register`` (RFC 7591 §3, OB DCR v3.2).
+
+    State lives in the sqlite file ``db_path``: registered clients (:class:`ClientStore`) and the
+    request ``jti`` values seen (:class:`~joselab.parties.ReplayStore`). A new server on the same
+    file after :meth:`stop` remembers both. ``outcomes`` keeps every :class:`Registration`, traces
+    included, for the notebook to show.
+    """
+
+    def __init__(
+        self,
+        network: Network,
+        db_path: str | Path,
+        *,
+        directories: Sequence[TrustedDirectory],
+        clock: Clock,
+        ids: IdSource,
+        host: str = AS_HOST,
+        accept_unsigned_ssa: bool = False,
+        ssa_max_age: int = 86_400,
+    ) -> None:
+        self.network = network
+        self.clock = clock
+        self.ids = ids
+        self.server = LocalServer(host, network)
+        self.issuer = self.server.url("")
+        self.register_url = self.server.url("/register")
+        self.db = Database(db_path)
+        self.replay = ReplayStore(self.db, "registration_jti")
+        self.clients = ClientStore(self.db)
+        self.statements = SoftwareStatementValidator(
+            directories, network, clock=clock, max_age=ssa_max_age, accept_unsigned=accept_unsigned_ssa
+        )
+        self.requests = RegistrationRequestValidator(self.issuer, network, self.replay, clock=clock)
+        self.outcomes: list[Registration] = []
+        self._lock = threading.Lock()
+        self.server.route("POST", "/register")(self._handle)
+
+    def start(self) -> RegistrationServer:
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the database (the file stays)."""
+        self.server.stop()
+        self.db.close()
+
+    @property
+    def last(self) -> Registration:
+        return self.outcomes[-1]
+
+    def _handle(self, request: Request) -> Response:
+        content_type = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if content_type not in REQUEST_CONTENT_TYPES:
+            trace = Trace("OB DCR v3.2: the registration request, at the AS")
+            trace.note_failure(MalformedToken("body is a signed JWT (application/jwt)", OB_DCR, f"Content-Type {content_type!r}"))
+            outcome = self._refuse(None, trace, "request")
+        else:
+            outcome = self.register(request.body)
+        return json_response(outcome.status, outcome.body)
+
+    def register(self, body: bytes | str) -> Registration:
+        """Process one registration request (the body of ``POST /register``)."""
+        outcome = self._register(body)
+        with self._lock:
+            self.outcomes.append(outcome)
+        return outcome
+
+    def _register(self, body: bytes | str) -> Registration:
+        request_trace = Trace("OB DCR v3.2: the registration request, at the AS")
+        try:
+            token = body.decode("ascii") if isinstance(body, bytes) else body
+            ssa = extract_software_statement(token)
+        except UnicodeDecodeError:
+            request_trace.note_failure(MalformedToken("body is a compact JWS (ASCII)", "RFC 7515 §7.1", "non-ASCII bytes"))
+            return self._refuse(None, request_trace, "request")
+        except ValidationError as exc:
+            request_trace.note_failure(exc)
+            return self._refuse(None, request_trace, "request")
+        statement_trace = self.statements.validate(ssa)
+        if not statement_trace.ok:
+            return self._refuse(statement_trace, None, "statement")
+        ssa_claims = statement_trace.result
+        assert isinstance(ssa_claims, dict)
+        request_trace = self.requests.validate(token, ssa_claims, ssa)
+        if not request_trace.ok:
+            return self._refuse(statement_trace, request_trace, "request")
+        claims = request_trace.result
+        assert isinstance(claims, dict)
+        metadata, overridden = registered_metadata(claims, ssa_claims)
+        now = self.clock.now()
+        for _ in range(8):  # a fresh id cannot collide in practice; a reused demo seed can
+            client_id = self.ids.uuid4()
+            if self.clients.add(client_id, ssa_claims["software_id"], now, metadata):
+                break
+        else:  # pragma: no cover - eight collisions in a row
+            raise JoselabError("could not allocate a client_id")
+        # RFC 7591 §3.2.1: client_id, all registered metadata, and the statement returned unmodified.
+        body_out = {"client_id": client_id, "client_id_issued_at": now, **metadata, "software_statement": ssa}
+        return Registration(201, body_out, statement_trace, request_trace, overridden)
+
+    @staticmethod
+    def _refuse(statement_trace: Trace | None, request_trace: Trace | None, stage: str) -> Registration:
+        failed = request_trace if stage == "request" else statement_trace
+        assert failed is not None and failed.error is not None
+        body = {"error": rfc7591_error(stage, failed.error), "error_description": str(failed.error)}
+        return Registration(400, body, statement_trace, request_trace)
+
+
+# -- what attackers do, for the demos --------------------------------------------------------------
+
+
+def tamper_claims(token: str, **changes: Any) -> str:
+    """Change claims in a signed token and keep its header and signature, as an attacker who cannot
+    sign would (the signature no longer matches: RFC 7515 §5.2)."""
+    header_b64, _, signature = token.split(".")
+    claims = _apply(parse_jws(token).claims(), changes)
+    return f"{header_b64}.{b64url_encode(encode_claims(claims))}.{signature}"
+
+
+def unsigned_jwt(claims: Mapping[str, Any], **header: Any) -> str:
+    """An unsecured JWT (RFC 7519 §6.1): ``alg: none`` and an empty signature. Anyone can write one."""
+    return f"{encode_header({'alg': 'none', 'typ': 'JWT', **header})}.{b64url_encode(encode_claims(claims))}."
+
+
+# -- the demo, assembled ---------------------------------------------------------------------------
+
+#: The demo's client software, as the directory enrolled it.
+DEMO_SOFTWARE = Software(
+    org_id="org-hobbiton-0001",
+    org_name="Hobbiton Fintech Ltd",
+    software_id="sw-budget-buddy-01",
+    client_name="Budget Buddy",
+    redirect_uris=("https://app.hobbiton.example/callback", "https://app.hobbiton.example/callback2"),
+    roles=("AISP",),
+)
+
+
+@dataclass
+class RegistrationDemo:
+    """Everything scenario 1 runs on: the network, the directory, the client, the bank's AS."""
+
+    network: Network
+    directory: Directory
+    client: Client
+    bank: RegistrationServer
+    clock: FixedClock
+    ids: DemoIds
+    db_path: Path
+
+    def restart_bank(self, **options: Any) -> RegistrationServer:
+        """Stop the AS and start a new one on the same sqlite file (same host name)."""
+        self.bank.stop()
+        self.bank = RegistrationServer(
+            self.network, self.db_path, directories=[self.directory.trusted()], clock=self.clock, ids=self.ids, **options
+        ).start()
+        return self.bank
+
+    def close(self) -> None:
+        self.network.close()
+        self.bank.db.close()
+
+
+def build_demo(
+    db_path: str | Path, *, clock: FixedClock | None = None, ids: DemoIds | None = None, **bank_options: Any
+) -> RegistrationDemo:
+    """Start the three parties on 127.0.0.1, with the demo keys, clock and ids."""
+    clock = clock or FixedClock()
+    ids = ids or DemoIds()
+    network = Network()
+    directory = Directory(network, clock=clock, ids=ids)
+    client = Client(DEMO_SOFTWARE, clock=clock, ids=ids)
+    directory.enroll(DEMO_SOFTWARE, client.key)
+    bank = RegistrationServer(network, db_path, directories=[directory.trusted()], clock=clock, ids=ids, **bank_options)
+    network.start()
+    return RegistrationDemo(network, directory, client, bank, clock, ids, Path(db_path))
