@@ -16,7 +16,7 @@ JB_FLAGS := --warningiserror --keep-going --builder html
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help book test lint unit nbval book-strict serve lab notebooks clean setup assets bench
+.PHONY: help book test lint unit nbval book-strict browser serve lab notebooks clean setup assets bench
 
 help:
 	@echo "make book       build the site into _build/html (sets up .venv and front-end assets first)"
@@ -38,12 +38,13 @@ setup: $(STAMP) $(ASSETS)
 
 # Front-end files the site serves itself (see book/about-assets in the docs): pinned npm packages,
 # installed from the lock file and copied into $(VENDOR). No page loads from a third-party host.
-$(ASSETS): package.json package-lock.json
+$(ASSETS): package.json package-lock.json assets/joselab-widgets.js
 	npm ci --no-audit --no-fund --loglevel=error
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/mermaid/chunks $(VENDOR)/requirejs $(VENDOR)/html-manager
 	cp node_modules/mermaid/dist/mermaid.esm.min.mjs node_modules/mermaid/LICENSE $(VENDOR)/mermaid/
 	cp -r node_modules/mermaid/dist/chunks/mermaid.esm.min $(VENDOR)/mermaid/chunks/
 	cp node_modules/requirejs/require.js $(VENDOR)/requirejs/
+	cp assets/joselab-widgets.js $(VENDOR)/
 	cp node_modules/@jupyter-widgets/html-manager/dist/embed-amd.js node_modules/@jupyter-widgets/html-manager/dist/*.woff* \
 	   node_modules/@jupyter-widgets/html-manager/dist/*.ttf node_modules/@jupyter-widgets/html-manager/dist/*.eot \
 	   node_modules/@jupyter-widgets/html-manager/dist/*.svg $(VENDOR)/html-manager/
@@ -60,7 +61,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check joselab tests
 
 unit: $(STAMP)
-	$(BIN)/pytest -n 2 -q tests
+	$(BIN)/pytest -n 2 -q tests --ignore=tests/browser
 
 nbval: $(STAMP)
 	$(BIN)/pytest -n 2 -q -p no:cacheprovider --dist loadfile --nbval $(NOTEBOOKS) --nbval-sanitize-with tests/nbval_sanitize.cfg
@@ -68,9 +69,13 @@ nbval: $(STAMP)
 book-strict: setup
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
 
+# The built site in Debian's chromium (skips, saying why, where chromium is not installed).
+browser: $(STAMP)
+	$(BIN)/pytest -q -p no:cacheprovider -rs tests/browser
+
 test: setup
 	@start=$$(date +%s); \
-	for stage in lint unit nbval book-strict; do \
+	for stage in lint unit nbval book-strict browser; do \
 	  t0=$$(date +%s); $(MAKE) --no-print-directory $$stage || exit $$?; \
 	  echo "stage $$stage: $$(( $$(date +%s) - t0 ))s"; \
 	done; echo "make test: $$(( $$(date +%s) - start ))s"

@@ -1,0 +1,107 @@
+"""The built site in a real browser: it loads from its own server alone, without errors, shows its
+widgets and diagrams, finds what a reader searches for, and has no broken internal link."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+import pytest
+from conftest import SITE, site_pages
+
+NOTEBOOK_PAGES = sorted(f"notebooks/{p.stem}.html" for p in (SITE.parents[1] / "notebooks").glob("*.ipynb"))
+
+
+def _load(browser, url: str, *, wait_for: str | None = None):
+    """Open ``url``; return the page, its console errors and every host it requested."""
+    page = browser.new_page()
+    errors: list[str] = []
+    hosts: set[str] = set()
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("request", lambda req: hosts.add(urlsplit(req.url).netloc or urlsplit(req.url).scheme))
+    page.goto(url, wait_until="networkidle")
+    if wait_for:
+        page.wait_for_selector(wait_for, timeout=15_000)
+    return page, errors, hosts
+
+
+@pytest.mark.parametrize("path", site_pages())
+def test_page_loads_from_its_own_server_without_errors(browser, site_url, path):
+    page, errors, hosts = _load(browser, f"{site_url}/{path}")
+    own = urlsplit(site_url).netloc
+    assert hosts <= {own, "data", "blob"}, f"{path} requested other hosts: {sorted(hosts - {own})}"
+    assert errors == [], f"{path} logged console errors: {errors}"
+    page.close()
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_PAGES)
+def test_notebook_page_renders_its_widgets(browser, site_url, path):
+    source = (SITE / path).read_text("utf-8")
+    if "application/vnd.jupyter.widget-state+json" not in source:
+        pytest.fail(f"{path} was built without saved widget state")
+    page, errors, _ = _load(browser, f"{site_url}/{path}", wait_for=".jupyter-widgets")
+    assert page.locator(".jupyter-widgets").count() > 0
+    # A rendered lab shows its saved HTML (a trace or a table), not the "loading" placeholder.
+    assert page.locator(".jupyter-widgets .jl-trace-table, .jupyter-widgets table").count() > 0
+    assert errors == []
+    page.close()
+
+
+def test_intro_diagram_is_drawn_by_the_local_mermaid(browser, site_url):
+    page, errors, _ = _load(browser, f"{site_url}/book/intro.html", wait_for="pre.mermaid svg, div.mermaid svg")
+    assert page.locator("svg[aria-roledescription='sequence']").count() == 1
+    assert errors == []
+    page.close()
+
+
+def test_search_finds_a_term(browser, site_url):
+    page, errors, _ = _load(browser, f"{site_url}/search.html?q=signing+input", wait_for="#search-results li")
+    assert page.locator("#search-results li").count() >= 1
+    assert errors == []
+    page.close()
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids.add(attrs["id"])
+        for name in ("href", "src"):
+            if tag in ("a", "link", "script", "img") and attrs.get(name):
+                self.links.append(attrs[name])
+
+
+def _parse(path: Path) -> _Links:
+    parser = _Links()
+    parser.feed(path.read_text("utf-8"))
+    return parser
+
+
+def test_every_internal_link_resolves():
+    broken = []
+    ids = {}
+    for rel in site_pages():
+        parsed = _parse(SITE / rel)
+        ids[rel] = parsed.ids
+        for link in parsed.links:
+            parts = urlsplit(link)
+            if parts.scheme or parts.netloc or link.startswith(("mailto:", "javascript:")):
+                continue
+            target = urlsplit(urljoin(f"http://site/{rel}", link))
+            file = SITE / unquote(target.path.lstrip("/"))
+            if file.is_dir():
+                file = file / "index.html"
+            if not file.exists():
+                broken.append(f"{rel} -> {link}")
+            elif target.fragment and file.suffix == ".html":
+                page_ids = ids.get(file.relative_to(SITE).as_posix()) or _parse(file).ids
+                if unquote(target.fragment) not in page_ids:
+                    broken.append(f"{rel} -> {link} (no such anchor)")
+    assert broken == []
