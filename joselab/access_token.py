@@ -48,8 +48,8 @@ from one that *uses* them (to pick a key by ``iss``, say); RFC 8725 §3.3 asks t
 cryptographic operation is validated before anything relies on the result.
 
 What local validation cannot do: see a revocation. Until ``exp`` the token is valid to every
-resource server that validates it locally, whatever the AS knows (RFC 9068 §5 mentions the
-trade-off; RFC 7662 introspection or short lifetimes are the answers).
+resource server that validates it locally, whatever the AS knows. Short lifetimes bound that
+window; RFC 7662 introspection closes it at the price of a call to the AS per request.
 """
 
 from __future__ import annotations
@@ -309,6 +309,7 @@ class JwksCache:
         self.fetched_at: int | None = None
         self.fetches = 0
         self.log: list[str] = []
+        self._kids: list[str] = []
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -316,7 +317,8 @@ class JwksCache:
 
     @property
     def kids(self) -> list[str]:
-        return [] if self.keyset is None else [k.get("kid") for k in self.keyset["keys"]]
+        """The cached keys' ``kid`` values, in the order the AS published them."""
+        return list(self._kids)
 
     def _load_metadata(self) -> dict[str, Any]:
         if self.metadata is None:
@@ -341,7 +343,10 @@ class JwksCache:
         self.fetches += 1
         self.log.append(reason)
         metadata = self._load_metadata()
-        self.keyset = load_jwks(self.network.get_json(metadata["jwks_uri"]))
+        document = self.network.get_json(metadata["jwks_uri"])
+        self.keyset = load_jwks(document)
+        # jwcrypto keeps a set (no order); remember the document's order for display.
+        self._kids = [entry.get("kid") for entry in document["keys"]]
         return self.keyset
 
     def _find(self, kid: str | None) -> jwk.JWK | None:

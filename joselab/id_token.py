@@ -23,8 +23,8 @@ client_id contained in the aud").
 of the ASCII value, the hash being the one JWA (RFC 7518 §3.1) names for the ID token's ``alg``:
 SHA-256 for ``*256``, SHA-384 for ``*384``, SHA-512 for ``*512``. JWA names no hash for ``EdDSA`` /
 ``Ed25519`` / ``Ed448`` (RFC 8037 and RFC 9864 do not either), and Core errata set 2 says nothing
-about them; the OpenID Connect working group's consensus (issue 1125 on its tracker: SHA-512 for
-Ed25519) is not in a published specification, so joselab refuses to guess and raises instead.
+about them; the OpenID Connect working group's consensus (its issue #1125: SHA-512 for Ed25519) is
+not in a published specification, so joselab refuses to guess and raises instead.
 """
 
 from __future__ import annotations
@@ -610,14 +610,27 @@ class IdTokenValidator:
         )
         check_issuer(trace, claims, self.issuer, STEP.format(2))
         check_audience(trace, claims, self.client_id, STEP.format(3), trusted=self.trusted_audiences)
-        # Steps 4-5, errata set 2: azp only matters under an extension; joselab uses none, and takes
-        # the "MAY" of step 5: when azp is there, it must be this client.
+        # Steps 4-5 as errata set 2 rewrote them: azp matters only under an extension that defines it
+        # (joselab uses none, so only its form is checked, §2), and step 5's "MAY": when azp is there,
+        # it must be this client. The pre-errata rule "several audiences: azp SHOULD be present" is gone.
         if "azp" not in claims:
-            trace.check(STEP.format(4), "azp absent (no extension here defines it)", True, "absent")
+            trace.check(STEP.format(4), "azp absent (no extension in use defines it)", True, "absent")
             return
         azp = claims["azp"]
-        trace.check(STEP.format(4), "azp is a StringOrURI (a string)", isinstance(azp, str), f"azp = {_show(azp)}", InvalidClaim)
-        trace.check(STEP.format(5), f"azp equals the client_id {_show(self.client_id)}", azp == self.client_id, f"azp = {_show(azp)}", InvalidAudience)
+        trace.check(
+            STEP.format(4),
+            "azp is a StringOrURI (no extension in use defines more)",
+            isinstance(azp, str) and bool(azp),
+            f"azp = {_show(azp)}",
+            InvalidClaim,
+        )
+        trace.check(
+            STEP.format(5),
+            f"azp equals the client_id {_show(self.client_id)}",
+            azp == self.client_id,
+            f"azp = {_show(azp)}",
+            InvalidAudience,
+        )
 
     def _key_for(self, header: Mapping[str, Any]) -> jwk.JWK | None:
         """Step 6 uses the Issuer's keys; step 8 says an HS* MAC key is the client_secret."""
@@ -674,8 +687,16 @@ class IdTokenValidator:
             trace.check(section, "max_age not sent: nothing to check", True, "auth_time not requested")
             return
         auth_time = claims.get("auth_time")
-        trace.check(section, "auth_time present (max_age was sent, Core §2)", "auth_time" in claims, "absent" if auth_time is None else "present", MissingClaim)
-        trace.check(section, "auth_time is a NumericDate", is_numeric_date(auth_time), f"auth_time = {_show(auth_time)}", InvalidClaim)
+        trace.check(
+            section,
+            "auth_time present (max_age was sent, Core §2)",
+            "auth_time" in claims,
+            "absent" if auth_time is None else "present",
+            MissingClaim,
+        )
+        trace.check(
+            section, "auth_time is a NumericDate", is_numeric_date(auth_time), f"auth_time = {_show(auth_time)}", InvalidClaim
+        )
         now = self.clock.now()
         age = now - auth_time
         trace.check(
@@ -691,7 +712,13 @@ class IdTokenValidator:
         value = claims.get("nonce")
         if nonce is None:
             # Core §2: a nonce in the token that was never sent cannot be "equal to the one sent".
-            trace.check(section, "no nonce sent, and none in the token", value is None, "absent" if value is None else "present", InvalidClaim)
+            trace.check(
+                section,
+                "no nonce sent, and none in the token",
+                value is None,
+                "absent" if value is None else "present",
+                InvalidClaim,
+            )
             return
         trace.check(section, "nonce present", value is not None, "present" if value is not None else "absent", MissingClaim)
         same = isinstance(value, str) and hmac.compare_digest(value.encode(), nonce.encode())
@@ -710,9 +737,7 @@ class IdTokenValidator:
             what = "access token" if name == "at_hash" else "code"
             if name not in claims:
                 # OPTIONAL in the code flow (§3.1.3.6; c_hash from §3.3.2.11): present or refuse per policy.
-                trace.check(
-                    section, f"{name} present (required by this client)", not self.require_hashes, "absent", MissingClaim
-                )
+                trace.check(section, f"{name} present (required by this client)", not self.require_hashes, "absent", MissingClaim)
                 continue
             try:
                 expected: str | None = token_hash(value, alg)
@@ -882,7 +907,12 @@ class RelyingParty:
     def redeem(self, code: str, request: AuthorizationRequest) -> TokenResponse:
         """POST the code with the PKCE verifier to the token endpoint (RFC 6749 §4.1.3, RFC 7636 §4.5)."""
         assert self.metadata is not None
-        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": self.redirect_uri, "code_verifier": request.code_verifier}
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": self.redirect_uri,
+            "code_verifier": request.code_verifier,
+        }
         headers = {}
         if self.registration.client_secret:
             # RFC 6749 §2.3.1: form-encode both, then Basic.
@@ -890,8 +920,12 @@ class RelyingParty:
             headers["Authorization"] = "Basic " + base64.b64encode(creds.encode()).decode("ascii")
         else:
             form["client_id"] = self.client_id
-        resp = self.network.post(self.metadata["token_endpoint"], urlencode(form).encode("ascii"), "application/x-www-form-urlencoded", headers)
+        resp = self.network.post(
+            self.metadata["token_endpoint"], urlencode(form).encode("ascii"), "application/x-www-form-urlencoded", headers
+        )
         body = resp.json()
+        if not isinstance(body, dict):
+            raise FetchError(f"token endpoint answered {resp.status} with JSON that is not an object")
         if resp.status != 200:
             raise FetchError(f"token endpoint answered {resp.status}: {body.get('error')}: {body.get('error_description', '')}")
         if not isinstance(body.get("id_token"), str) or not isinstance(body.get("access_token"), str):

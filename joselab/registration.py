@@ -34,7 +34,7 @@ construction, even if one key signed both (the unit tests show it with a key tru
 which are further, independent separators; but only the ``aud``/``software_statement`` rule is
 *guaranteed* to separate them, so it is a check of its own, cited to RFC 8725 §3.12.
 
-Sections cited: RFC 7591 §2, §2.3, §3.1.1, §3.2.1, §3.2.2; RFC 7519 §4.1.x and §6.1; RFC 8725 §3.1,
+Sections cited: RFC 7591 §2, §2.3, §3.1.1, §3.2.1, §3.2.2; RFC 7519 §4.1.x and §6; RFC 8725 §3.1,
 §3.8-3.12; "OB Directory SSA" (the Open Banking directory's software statement claims) and
 "OB DCR v3.2" (Open Banking Dynamic Client Registration v3.2).
 """
@@ -313,7 +313,7 @@ class SoftwareStatementValidator:
             "alg = none: nothing proves who wrote these claims",
         )
         trace.check(
-            "RFC 7519 §6.1",
+            "RFC 7519 §6",
             "unsecured JWT: empty signature",
             parsed.signature == b"",
             f"{len(parsed.signature)} bytes",
@@ -469,6 +469,8 @@ class RegistrationRequestValidator:
                 f"has {keyish}" if keyish else "none",
                 InvalidClaim,
             )
+            # Scoped by iss: jti is unique per issuer (RFC 7519 §4.1.7), and one client must not be
+            # able to burn another's. Kept until exp (+ leeway): after that, exp refuses it anyway.
             first = self.replay.first_use(f"{claims['iss']} {claims['jti']}", int(claims["exp"]) + self.leeway, self.clock.now())
             trace.check(
                 "RFC 7519 §4.1.7",
@@ -775,17 +777,17 @@ class RegistrationServer:
 
     def _handle(self, request: Request) -> Response:
         content_type = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        outcome = self.register(request.body, content_type)
+        return json_response(outcome.status, outcome.body)
+
+    def register(self, body: bytes | str, content_type: str = "application/jwt") -> Registration:
+        """Process one registration request: the body of ``POST /register`` and its media type."""
         if content_type not in REQUEST_CONTENT_TYPES:
             trace = Trace("OB DCR v3.2: the registration request, at the AS")
             trace.note_failure(MalformedToken("body is a signed JWT (application/jwt)", OB_DCR, f"Content-Type {content_type!r}"))
             outcome = self._refuse(None, trace, "request")
         else:
-            outcome = self.register(request.body)
-        return json_response(outcome.status, outcome.body)
-
-    def register(self, body: bytes | str) -> Registration:
-        """Process one registration request (the body of ``POST /register``)."""
-        outcome = self._register(body)
+            outcome = self._register(body)
         with self._lock:
             self.outcomes.append(outcome)
         return outcome
@@ -843,7 +845,7 @@ def tamper_claims(token: str, **changes: Any) -> str:
 
 
 def unsigned_jwt(claims: Mapping[str, Any], **header: Any) -> str:
-    """An unsecured JWT (RFC 7519 §6.1): ``alg: none`` and an empty signature. Anyone can write one."""
+    """An unsecured JWT (RFC 7519 §6): ``alg: none`` and an empty signature. Anyone can write one."""
     return f"{encode_header({'alg': 'none', 'typ': 'JWT', **header})}.{b64url_encode(encode_claims(claims))}."
 
 

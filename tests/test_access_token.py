@@ -7,6 +7,7 @@ import base64
 import json
 
 import pytest
+from conftest import forge_jws
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jwcrypto import jwk
@@ -17,6 +18,7 @@ from joselab.access_token import (
     MAX_LEEWAY,
     AccessTokenValidator,
     AuthorizationServer,
+    IntrospectionClient,
     JwksCache,
     bearer_challenge,
     build_demo,
@@ -29,6 +31,7 @@ from joselab.errors import (
     InsufficientScope,
     InvalidAudience,
     InvalidClaim,
+    InvalidHeader,
     InvalidIssuedAt,
     InvalidIssuer,
     InvalidSignature,
@@ -275,6 +278,27 @@ def test_not_yet_valid(validator):
     assert isinstance(error, TokenNotYetValid) and check.section == "RFC 7519 §4.1.5"
 
 
+@pytest.mark.parametrize(("name", "section"), [("nbf", "RFC 7519 §4.1.5"), ("iat", "RFC 7519 §4.1.6")])
+def test_nbf_and_iat_must_be_numeric_dates(validator, name, section):
+    check, error = failed(validator.validate(token(claims(**{name: "2026-01-01T00:00:00Z"}))))
+    assert isinstance(error, InvalidClaim) and check.section == section
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected", "section"),
+    [
+        ({"b64": False, "crit": ["b64"]}, UnsupportedCritical, "RFC 7515 §4.1.11"),
+        ({"b64": "false"}, InvalidHeader, "RFC 7797 §3"),
+    ],
+)
+def test_unencoded_payload_is_not_a_jwt(validator, extra, expected, section):
+    # A JWT's payload is always base64url-encoded; this validator does not opt in to b64: false.
+    header = {"alg": "RS256", "typ": "at+jwt", "kid": AS_KEY.kid, **extra}
+    forged = forge_jws(header, json.dumps(claims()).encode(), AS_KEY.jwk, "RS256")
+    check, error = failed(validator.validate(forged))
+    assert isinstance(error, expected) and check.section == section
+
+
 def test_issued_in_the_future(validator):
     check, error = failed(validator.validate(token(claims(iat=DEMO_EPOCH + 120))))
     assert isinstance(error, InvalidIssuedAt) and check.section == "RFC 7519 §4.1.6"
@@ -488,6 +512,17 @@ def test_metadata_issuer_mismatch_is_refused(clock):
         assert mixup.hits["/jwks"] == 0
 
 
+def test_metadata_without_https_jwks_uri_is_refused(clock):
+    network = Network()
+    plain = LocalServer("plain.example", network)
+    plain.serve_json(
+        "/.well-known/oauth-authorization-server", {"issuer": "https://plain.example", "jwks_uri": "http://plain.example/jwks"}
+    )
+    with network:
+        with pytest.raises(FetchError, match="https jwks_uri"):
+            JwksCache(network, "https://plain.example", clock=clock).refresh()
+
+
 def test_jwks_with_private_keys_is_refused(clock):
     network = Network()
     leaky = LocalServer("leaky.example", network)
@@ -590,6 +625,13 @@ def test_introspection_requires_the_resource_server_to_authenticate(demo, author
     url = f"{ISS}/introspect"
     resp = demo.network.post(url, b"token=abc", "application/x-www-form-urlencoded", headers=headers)
     assert resp.status == 401 and resp.json() == {"error": "invalid_client"}
+
+
+def test_introspection_client_with_a_wrong_secret_gets_a_fetch_error(demo):
+    wrong = IntrospectionClient(demo.network, f"{ISS}/introspect", "api.bank.example", "not-the-secret")
+    with pytest.raises(FetchError, match="401"):
+        wrong.introspect(issue(demo))
+    assert "not-the-secret" not in repr(wrong)
 
 
 def test_introspection_without_token_is_400(demo):

@@ -68,10 +68,3 @@ def browser() -> Iterator[object]:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
-
-
-def site_pages() -> list[str]:
-    """Every HTML page of the built site, relative to its root."""
-    if not SITE.exists():
-        return ["index.html"]
-    return sorted(p.relative_to(SITE).as_posix() for p in SITE.rglob("*.html") if "_static" not in p.parts)
