@@ -10,20 +10,19 @@ RFC 7797 adds ``b64: false``: the payload goes into the signing input as it is, 
 (``BASE64URL(header) || '.' || payload``). It must be listed in ``crit`` (RFC 7797 §6), so that a
 verifier that does not know ``b64`` rejects the JWS instead of misreading it; the shared checks in
 :func:`joselab.jws.verify_jws` enforce that and :func:`joselab.jws.check_crit` applies RFC 7515
-§4.1.11. The JWS JSON Serialization (RFC 7515 §7.2) adds an unprotected header, where ``crit`` and
-``b64`` must never appear: :func:`verify_flattened` checks that before anything else.
+§4.1.11. The JWS JSON Serialization (RFC 7515 §7.2), where ``crit`` and ``b64`` must never appear in
+the unprotected header, is :func:`joselab.serialization.verify_json_jws`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from jwcrypto import jwk
 
-from ..compact import MAX_TOKEN_LENGTH, CompactJWS, b64url_decode, parse_json_object, parse_jws
-from ..errors import InvalidHeader, MalformedToken, TokenTooLarge, UnsupportedCritical, ValidationError
+from ..compact import CompactJWS, parse_jws
+from ..errors import MalformedToken, TokenTooLarge
 from ..jws import KeySource, sign_compact, verify_jws
 from ..trace import Trace
 
@@ -97,103 +96,3 @@ def verify_message(
         verify_detached(trace, token, body, keys, algorithms, understood_crit=understood_crit)
         trace.result = bytes(body)
     return trace.raise_for_failure() if strict else trace
-
-
-def _flattened(document: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
-    if isinstance(document, Mapping):
-        return dict(document)
-    if isinstance(document, str):
-        document = document.encode("utf-8")
-    if not isinstance(document, (bytes, bytearray)):
-        raise MalformedToken("JWS JSON is a JSON object", "RFC 7515 §7.2", f"got {type(document).__name__}")
-    if len(document) > MAX_TOKEN_LENGTH + MAX_BODY_BYTES:
-        raise TokenTooLarge("JWS JSON within the cap", "RFC 8725 §3.4", f"{len(document)} bytes")
-    return parse_json_object(bytes(document), "JWS JSON", "RFC 7515 §7.2")
-
-
-def verify_flattened(
-    trace: Trace,
-    document: str | bytes | Mapping[str, Any],
-    keys: KeySource,
-    algorithms: Collection[str],
-    *,
-    understood_crit: Collection[str] = (),
-    detached_payload: bytes | None = None,
-) -> CompactJWS:
-    """Verify a flattened JWS JSON Serialization (RFC 7515 §7.2.2) with one protected header.
-
-    ``crit`` (RFC 7515 §4.1.11) and ``b64`` (RFC 7797 §3) must be integrity protected, so they may not
-    occur in the unprotected ``header``; the two headers must not share a name (RFC 7515 §7.2.1). The
-    checks that follow read the protected header only: unprotected members are listed in the trace
-    and otherwise ignored. The payload is then put back as detached content, which is how an
-    unencoded payload containing ``.`` (RFC 7797 §5.2) is verified at all.
-    """
-    section = "RFC 7515 §7.2.2"
-    try:
-        doc = _flattened(document)
-    except ValidationError as exc:
-        trace.note_failure(exc)
-        raise
-    shape_ok = (
-        "signatures" not in doc
-        and isinstance(doc.get("protected"), str)
-        and isinstance(doc.get("signature"), str)
-        and isinstance(doc.get("header", {}), dict)
-        and isinstance(doc.get("payload", ""), str)
-    )
-    trace.check(
-        section,
-        "flattened JWS JSON: protected and signature strings, header an object",
-        shape_ok,
-        f"members {sorted(doc)}",
-        MalformedToken,
-    )
-    unprotected: dict[str, Any] = doc.get("header", {})
-    trace.check(
-        "RFC 7515 §4.1.11",
-        "crit occurs only in the protected header",
-        "crit" not in unprotected,
-        f"unprotected crit = {json.dumps(unprotected['crit'])[:60]}" if "crit" in unprotected else "not in the unprotected header",
-        UnsupportedCritical,
-    )
-    trace.check(
-        "RFC 7797 §3",
-        "b64 occurs only in the protected header",
-        "b64" not in unprotected,
-        "unprotected b64 present" if "b64" in unprotected else "not in the unprotected header",
-        InvalidHeader,
-    )
-    try:
-        protected = parse_json_object(b64url_decode(doc["protected"], "protected header"), "protected header")
-    except ValidationError as exc:
-        trace.note_failure(exc)
-        raise
-    shared = sorted(set(protected) & set(unprotected))
-    trace.check(
-        "RFC 7515 §7.2.1",
-        "protected and unprotected header names are disjoint",
-        not shared,
-        f"both have {shared}" if shared else f"unprotected members {sorted(unprotected)} (not used)",
-        InvalidHeader,
-    )
-    if "payload" in doc:
-        trace.check(
-            "RFC 7515 Appendix F",
-            "payload given once (in the JSON, not also detached)",
-            detached_payload is None,
-            "payload member present" + (" and detached content given" if detached_payload is not None else ""),
-            MalformedToken,
-        )
-        text = doc["payload"]
-        try:
-            payload = text.encode("utf-8") if protected.get("b64") is False else b64url_decode(text, "payload")
-        except ValidationError as exc:
-            trace.note_failure(exc)
-            raise
-    else:
-        trace.check(
-            "RFC 7515 Appendix F", "detached content given", detached_payload is not None, "no payload member", MalformedToken
-        )
-        payload = bytes(detached_payload or b"")
-    compact = f"{doc['protected']}..{doc['signature']}"
-    return verify_jws(trace, compact, keys, algorithms, understood_crit=understood_crit, detached_payload=payload)

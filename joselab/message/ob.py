@@ -75,7 +75,7 @@ class OBProfile:
 
     @property
     def section(self) -> str:
-        return f"OB R/W {self.name} message signing"
+        return f"OB R/W {self.name} Message Signing"
 
     @property
     def allowed_members(self) -> frozenset[str]:
@@ -83,9 +83,9 @@ class OBProfile:
 
 
 #: Read/Write API v3.1.3 and earlier: ``b64: false``, and ``b64`` in ``crit``.
-OB_V313 = OBProfile("v3.1.3 and earlier", unencoded=True)
+OB_V313 = OBProfile("≤3.1.3", unencoded=True)
 #: Read/Write API v3.1.4 and later: no ``b64``; the payload is base64url-encoded when signing.
-OB_V314 = OBProfile("v3.1.4 and later", unencoded=False)
+OB_V314 = OBProfile("≥3.1.4", unencoded=False)
 
 
 @dataclass(frozen=True)
@@ -184,7 +184,7 @@ class OBSigner:
         self.typ = typ
         self.cty = cty
 
-    def header(self, *, cty: str | None | bool = True) -> dict[str, Any]:
+    def header(self, *, cty: str | bool | None = True) -> dict[str, Any]:
         """The JOSE header for a signature made now. ``cty=None`` leaves ``cty`` out."""
         header: dict[str, Any] = {"alg": "PS256", "kid": self.key["kid"]}
         if self.profile.unencoded:
@@ -204,7 +204,7 @@ class OBSigner:
         self,
         body: bytes,
         *,
-        cty: str | None | bool = True,
+        cty: str | bool | None = True,
         header_overrides: Mapping[str, Any] | None = None,
         omit: Collection[str] = (),
     ) -> str:
@@ -234,7 +234,7 @@ class OBVerifier:
         network: Network | None = None,
         keys: KeySource | None = None,
         leeway: int = 30,
-        accepted_cty: Collection[str] = ("json", "application/json", "application/jose"),
+        accepted_cty: Collection[str] = ("json", "application/json"),
     ) -> None:
         if (network is None) == (keys is None):
             raise JoselabError("OBVerifier needs either a network (to fetch keys at the trust anchor) or keys")
@@ -299,12 +299,19 @@ class OBVerifier:
             )
         if "typ" in header:
             typ = header["typ"]
-            trace.check(f"{sec} (typ)", "typ is JOSE", typ == "JOSE", f"typ = {_show(typ)}", InvalidType)
+            ok = isinstance(typ, str) and normalise_typ(typ) == "jose"  # RFC 7515 §4.1.9: "application/" optional
+            trace.check(f"{sec} (typ); RFC 7515 §4.1.9", "typ is JOSE", ok, f"typ = {_show(typ)}", InvalidType)
         if "cty" in header:
             cty = header["cty"]
-            want = sorted({normalise_typ(c) for c in self.accepted_cty})
-            ok = isinstance(cty, str) and normalise_typ(cty) in want
-            trace.check(f"{sec} (cty); RFC 7515 §4.1.10", f"cty is one of {want}", ok, f"cty = {_show(cty)}", InvalidType)
+            # RFC 7515 §4.1.10: "application/" may be omitted, so "json" and "application/json" are one type.
+            ok = isinstance(cty, str) and normalise_typ(cty) in {normalise_typ(c) for c in self.accepted_cty}
+            trace.check(
+                f"{sec} (cty); RFC 7515 §4.1.10",
+                f"cty is one of {list(self.accepted_cty)}",
+                ok,
+                f"cty = {_show(cty)}",
+                InvalidType,
+            )
         iat = check_numeric(trace, header, OB_IAT, f"{sec} (iat)", required=True)
         now = self.clock.now()
         assert iat is not None  # required=True: absent or not a number has raised
@@ -316,7 +323,9 @@ class OBVerifier:
             InvalidIssuedAt,
         )
         iss = header.get(OB_ISS)
-        trace.check(f"{sec} (iss)", f"{OB_ISS} is present", OB_ISS in header, _show(iss) if OB_ISS in header else "absent", MissingClaim)
+        trace.check(
+            f"{sec} (iss)", f"{OB_ISS} is present", OB_ISS in header, _show(iss) if OB_ISS in header else "absent", MissingClaim
+        )
         trace.check(
             f"{sec} (iss)",
             f"{OB_ISS} is the expected {self.expected.role} {self.expected.iss!r}",
@@ -325,7 +334,9 @@ class OBVerifier:
             InvalidIssuer,
         )
         tan = header.get(OB_TAN)
-        trace.check(f"{sec} (tan)", f"{OB_TAN} is present", OB_TAN in header, _show(tan) if OB_TAN in header else "absent", MissingClaim)
+        trace.check(
+            f"{sec} (tan)", f"{OB_TAN} is present", OB_TAN in header, _show(tan) if OB_TAN in header else "absent", MissingClaim
+        )
         trace.check(
             f"{sec} (tan)",
             f"{OB_TAN} is an allowlisted trust anchor {sorted(self.anchors)}",
@@ -345,7 +356,8 @@ class OBVerifier:
 
     def verify(self, signature: str | None, body: bytes, *, trace: Trace | None = None, strict: bool = False) -> Trace:
         """Verify the ``x-jws-signature`` value ``signature`` over the received ``body`` bytes."""
-        trace = trace or Trace(f"{self.profile.section}: {HEADER} from {self.expected.role} {self.expected.iss}")
+        if trace is None:
+            trace = Trace(f"{self.profile.section}: {HEADER} from {self.expected.role} {self.expected.iss}")
         with trace.run():
             trace.check(
                 f"{self.profile.section} (request)",

@@ -1,0 +1,370 @@
+"""The parties of scenario 4 over real HTTP on 127.0.0.1: a trust anchor's keystore, the bank's API, a
+client (TPP), and a gateway that re-serialises JSON (the classic way to break a detached signature).
+
+* :class:`Keystore` (``keystore.directory.example``) serves each participant's public JWK Set.
+* :class:`BankAPI` (``api.bank.example``) verifies ``x-jws-signature`` on every request: a missing or
+  invalid signature is a 400 with a JSON error naming the failed check and its section. It parses
+  the *verified bytes* strictly (duplicate member names refused), and signs every response body.
+  ``/encrypted-payment-consents`` takes a JWE body signed as sent (OB's JWE-inside-JWS) and answers
+  with a JWE to the client, signed the same way.
+* :class:`OBClient` signs the exact bytes it sends and verifies the signature on every response.
+* :class:`JsonGateway` forwards requests; with ``reserialise=True`` it parses and re-dumps JSON bodies
+  as many frameworks do, which is enough to break every signature.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from jwcrypto import jwk
+
+from ..clock import Clock, IdSource
+from ..compact import parse_json_object
+from ..errors import JoselabError, MalformedToken, ValidationError
+from ..keys import DemoKey
+from ..parties.http import HttpResponse, LocalServer, Network, Request, Response
+from ..trace import Trace
+from .nesting import decrypt_body, encrypt_body
+from .ob import HEADER, OB_V314, OBParticipant, OBProfile, OBSigner, OBVerifier, TrustAnchor, ob_error_code
+
+CONSENTS_PATH = "/open-banking/v3.1/pisp/domestic-payment-consents"
+ENCRYPTED_PATH = "/open-banking/v3.1/pisp/encrypted-payment-consents"
+_JSON = "application/json"
+_JOSE = "application/jose"
+#: OB's code for a body that is not what the endpoint accepts (not JSON, duplicate names, undecryptable).
+_INVALID_FORMAT = "UK.OBIE.Resource.InvalidFormat"
+
+
+def _public_jwk(key: jwk.JWK | DemoKey, use: str) -> dict[str, Any]:
+    k = key.jwk if isinstance(key, DemoKey) else key
+    return {**k.export_public(as_dict=True), "use": use}
+
+
+class Keystore:
+    """A trust anchor's keystore: ``GET /{org-id}/{software-id}.jwks`` returns a participant's keys."""
+
+    def __init__(self, network: Network, host: str = "keystore.directory.example") -> None:
+        self.server = LocalServer(host, network)
+        self.sets: dict[str, dict[str, Any]] = {}
+
+    def publish(self, participant: OBParticipant, *, sig: jwk.JWK | DemoKey, enc: jwk.JWK | DemoKey | None = None) -> str:
+        """Publish a participant's signing key (and encryption key); return the JWK Set URL."""
+        keys = [_public_jwk(sig, "sig")] + ([_public_jwk(enc, "enc")] if enc is not None else [])
+        self.sets[participant.jwks_path] = {"keys": keys}
+        path = participant.jwks_path
+        self.server.serve_json(path, lambda: self.sets[path])
+        return self.server.url(path)
+
+
+def _header(request_headers: Mapping[str, str], name: str) -> str | None:
+    return next((v for k, v in request_headers.items() if k.lower() == name), None)
+
+
+def _error(status: int, code: str, message: str, error: ValidationError | None = None) -> dict[str, Any]:
+    detail: dict[str, Any] = {"ErrorCode": code, "Message": message}
+    if error is not None:
+        detail.update({"check": error.check, "section": error.section, "evidence": error.evidence})
+    return {"Code": f"{status} BadRequest", "Message": "the request was rejected", "Errors": [detail]}
+
+
+class BankAPI:
+    """The bank's payment API at ``host``: verifies the client's ``x-jws-signature`` and signs replies."""
+
+    def __init__(
+        self,
+        network: Network,
+        *,
+        signer: OBSigner,
+        verifier: OBVerifier,
+        clock: Clock,
+        ids: IdSource,
+        decryption_key: jwk.JWK | DemoKey | None = None,
+        client_encryption_key: jwk.JWK | DemoKey | None = None,
+        host: str = "api.bank.example",
+    ) -> None:
+        self.server = LocalServer(host, network)
+        self.signer = signer
+        self.verifier = verifier
+        self.clock = clock
+        self.ids = ids
+        self.decryption_key = decryption_key
+        self.client_encryption_key = client_encryption_key
+        self.traces: list[Trace] = []
+        self.server.route("POST", CONSENTS_PATH)(self._consents)
+        self.server.route("POST", ENCRYPTED_PATH)(self._encrypted)
+
+    @property
+    def last_trace(self) -> Trace | None:
+        return self.traces[-1] if self.traces else None
+
+    def _reply(self, status: int, value: Any, *, encrypt: bool = False) -> Response:
+        body = json.dumps(value, separators=(",", ":")).encode("utf-8")
+        content_type = _JSON
+        cty: str | bool | None = True
+        if encrypt and self.client_encryption_key is not None:
+            body = encrypt_body(body, self.client_encryption_key, alg="ECDH-ES+A256KW").encode("ascii")
+            content_type, cty = _JOSE, None
+        return Response(status, body, {"Content-Type": content_type, HEADER: self.signer.sign(body, cty=cty)})
+
+    def _verify(self, request: Request, what: str) -> Trace:
+        trace = Trace(f"{self.server.host}: {what}")
+        self.verifier.verify(_header(request.headers, HEADER), request.body, trace=trace)
+        self.traces.append(trace)
+        return trace
+
+    def _rejected(self, trace: Trace, code: str | None = None) -> Response:
+        """400 with the OB error shape, naming the failed check and its section (signed, like every reply)."""
+        err = trace.error
+        message = f"{err.check} ({err.section})" if err is not None else "rejected"
+        return self._reply(400, _error(400, code or ob_error_code(err), message, err))
+
+    def _parse_verified(self, trace: Trace, data: bytes, what: str) -> dict[str, Any] | None:
+        """Parse the verified bytes themselves, strictly: one body, one meaning (RFC 8259 §4, RFC 8725 §2.6)."""
+        with trace.run():
+            try:
+                value = parse_json_object(data, what, "RFC 8259 §4")
+            except ValidationError as exc:
+                trace.note_failure(exc)
+                raise
+            trace.check("RFC 8259 §4", f"{what} is a JSON object with unique member names", True, f"{len(data)} bytes")
+            return value
+        return None
+
+    def _consent(self, request_value: Mapping[str, Any]) -> dict[str, Any]:
+        data = request_value.get("Data")
+        initiation = data.get("Initiation") if isinstance(data, dict) else None
+        return {
+            "Data": {
+                "ConsentId": "pdc-" + self.ids.uuid4(),
+                "Status": "AwaitingAuthorisation",
+                "CreationDateTime": datetime.fromtimestamp(self.clock.now(), UTC).isoformat(),
+                "Initiation": initiation,
+            },
+            "Risk": {},
+            "Links": {"Self": self.server.url(CONSENTS_PATH)},
+            "Meta": {},
+        }
+
+    def _consents(self, request: Request) -> Response:
+        trace = self._verify(request, f"POST {CONSENTS_PATH}")
+        if not trace.ok:
+            return self._rejected(trace)
+        value = self._parse_verified(trace, request.body, "request body")
+        if value is None:
+            return self._rejected(trace, _INVALID_FORMAT)
+        return self._reply(201, self._consent(value))
+
+    def _encrypted(self, request: Request) -> Response:
+        # Outer layer first: the signature over the JWE bytes says who sent it, before any decryption.
+        trace = self._verify(request, f"POST {ENCRYPTED_PATH} (JWE inside JWS)")
+        if not trace.ok or self.decryption_key is None:
+            return self._rejected(trace)
+        plaintext = b""
+        with trace.run():
+            token = request.body.decode("ascii", "replace")
+            plaintext = decrypt_body(trace, token, self.decryption_key)
+        if not trace.ok:
+            return self._rejected(trace, _INVALID_FORMAT)
+        value = self._parse_verified(trace, plaintext, "decrypted body")
+        if value is None:
+            return self._rejected(trace, _INVALID_FORMAT)
+        return self._reply(201, self._consent(value), encrypt=True)
+
+
+@dataclass
+class Exchange:
+    """One request and its response, as the client saw them."""
+
+    request_body: bytes
+    signature: str | None
+    response: HttpResponse
+    response_trace: Trace
+    data: Any = None
+    layers: list[Trace] = field(default_factory=list)
+
+    @property
+    def status(self) -> int:
+        return self.response.status
+
+
+class OBClient:
+    """A TPP calling the bank: signs the exact bytes it sends, verifies the bank's signature on the reply."""
+
+    def __init__(
+        self,
+        network: Network,
+        *,
+        signer: OBSigner,
+        bank_verifier: OBVerifier,
+        api_host: str = "api.bank.example",
+        decryption_key: jwk.JWK | DemoKey | None = None,
+        bank_encryption_key: jwk.JWK | DemoKey | None = None,
+    ) -> None:
+        self.network = network
+        self.signer = signer
+        self.bank_verifier = bank_verifier
+        self.api_host = api_host
+        self.decryption_key = decryption_key
+        self.bank_encryption_key = bank_encryption_key
+
+    def url(self, path: str, via: str | None = None) -> str:
+        return f"https://{via or self.api_host}{path}"
+
+    def send(
+        self,
+        path: str,
+        body: bytes,
+        signature: str | None,
+        *,
+        content_type: str = _JSON,
+        via: str | None = None,
+    ) -> Exchange:
+        """POST ``body`` as is with ``signature`` (or none) and verify the response's signature."""
+        headers = {HEADER: signature} if signature else {}
+        response = self.network.post(self.url(path, via), body, content_type, headers)
+        trace = self.bank_verifier.verify(response.headers.get(HEADER), response.body)
+        exchange = Exchange(body, signature, response, trace)
+        if trace.ok and response.headers.get("content-type", "").startswith(_JSON):
+            exchange.data = _json_or_none(response.body)
+        return exchange
+
+    def create_consent(self, body: bytes | Mapping[str, Any], *, via: str | None = None) -> Exchange:
+        """Sign and send a payment consent. A mapping is serialised *once*; those bytes are signed and sent."""
+        data = body if isinstance(body, bytes) else json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        return self.send(CONSENTS_PATH, data, self.signer.sign(data), via=via)
+
+    def create_encrypted_consent(self, body: bytes | Mapping[str, Any]) -> Exchange:
+        """Encrypt the body to the bank, sign the JWE bytes (OB's JWE inside JWS), and open the reply:
+        its signature first, then its encryption."""
+        if self.bank_encryption_key is None or self.decryption_key is None:
+            raise JoselabError("the client needs the bank's encryption key and its own decryption key")
+        plain = body if isinstance(body, bytes) else json.dumps(body, separators=(",", ":")).encode("utf-8")
+        jwe_body = encrypt_body(plain, self.bank_encryption_key, alg="RSA-OAEP-256").encode("ascii")
+        exchange = self.send(ENCRYPTED_PATH, jwe_body, self.signer.sign(jwe_body, cty=None), content_type=_JOSE)
+        if exchange.response_trace.ok and exchange.response.headers.get("content-type", "").startswith(_JOSE):
+            inner = Trace("client: the response's JWE")
+            with inner.run():
+                plaintext = decrypt_body(inner, exchange.response.body.decode("ascii", "replace"), self.decryption_key)
+                value = parse_json_object(plaintext, "decrypted response", "RFC 8259 §4")
+                inner.check("RFC 8259 §4", "decrypted response is a JSON object with unique member names", True)
+                inner.result = value
+                exchange.data = value
+            exchange.layers.append(inner)
+        return exchange
+
+
+def _json_or_none(data: bytes) -> Any:
+    try:
+        return parse_json_object(data, "response body", "RFC 8259 §4")
+    except MalformedToken:
+        return None
+
+
+class JsonGateway:
+    """A hop in front of the API that forwards requests and responses. With ``reserialise=True`` it
+    binds JSON bodies to objects and writes them out again, as a framework or proxy might: the same
+    JSON value, other bytes (spacing, ``\\u`` escapes), so the detached signature no longer matches."""
+
+    def __init__(
+        self,
+        network: Network,
+        *,
+        upstream: str,
+        host: str = "gateway.bank.example",
+        reserialise: bool = True,
+        reserialise_responses: bool = False,
+    ) -> None:
+        self.network = network
+        self.upstream = upstream
+        self.reserialise = reserialise
+        self.reserialise_responses = reserialise_responses
+        self.server = LocalServer(host, network)
+        for path in (CONSENTS_PATH, ENCRYPTED_PATH):
+            self.server.route("POST", path)(self._forward)
+
+    def _forward(self, request: Request) -> Response:
+        content_type = _header(request.headers, "content-type") or _JSON
+        body = _rebind(request.body) if self.reserialise and content_type.startswith(_JSON) else request.body
+        headers = {HEADER: v} if (v := _header(request.headers, HEADER)) else {}
+        try:
+            upstream = self.network.post(f"https://{self.upstream}{request.path}", body, content_type, headers)
+        except JoselabError:
+            return Response(502, b'{"error":"bad_gateway"}', {"Content-Type": _JSON})
+        keep = {k: v for k, v in upstream.headers.items() if k in ("content-type", HEADER)}
+        reply = upstream.body
+        if self.reserialise_responses and keep.get("content-type", "").startswith(_JSON):
+            reply = _rebind(reply)
+        return Response(upstream.status, reply, keep)
+
+
+def _rebind(body: bytes) -> bytes:
+    """What a JSON framework does to a body it binds to objects and writes back: same value, new bytes
+    (Python's defaults: ``", "`` and ``": "`` separators, non-ASCII as ``\\u`` escapes)."""
+    try:
+        return json.dumps(json.loads(body)).encode("utf-8")
+    except (ValueError, RecursionError):
+        return body
+
+
+#: The demo's trust anchor: signers write ``tan: directory.example``; keys live at its keystore host.
+DEMO_ANCHOR = TrustAnchor("directory.example", "keystore.directory.example")
+#: The client (a TPP: organisation and software statement) and the bank (an ASPSP: organisation).
+DEMO_TPP = OBParticipant("0015800001041REAAY", "payments-app-001", "ACME Payments (TPP)")
+DEMO_BANK = OBParticipant("0015800000jfQ9aAAE", None, "Demo Bank (ASPSP)")
+
+
+@dataclass
+class MessageDemo:
+    """Every party of scenario 4 on one demo network (see :func:`build_demo`)."""
+
+    network: Network
+    keystore: Keystore
+    api: BankAPI
+    client: OBClient
+    gateway: JsonGateway
+    passthrough: JsonGateway
+    anchor: TrustAnchor
+    tpp: OBParticipant
+    bank: OBParticipant
+
+    def close(self) -> None:
+        self.network.close()
+
+
+def build_demo(clock: Clock, ids: IdSource, *, profile: OBProfile = OB_V314) -> MessageDemo:
+    """Start the keystore, the bank's API, the client and two gateways (one re-serialising, one passing
+    bytes through) on 127.0.0.1. Keys are published RFC 7520 example keys: the client signs with
+    Bilbo's RSA key and decrypts with Peregrin's P-384 key; the bank signs with Frodo's and decrypts
+    with Samwise's. Never for production."""
+    from ..keys import demo_key
+
+    bilbo, frodo = demo_key("rfc7520-bilbo-rsa"), demo_key("rfc7520-frodo-rsa")
+    samwise, peregrin = demo_key("rfc7520-samwise-rsa"), demo_key("rfc7520-peregrin-p384")
+    network = Network()
+    keystore = Keystore(network, DEMO_ANCHOR.keystore_host)
+    keystore.publish(DEMO_TPP, sig=bilbo, enc=peregrin)
+    keystore.publish(DEMO_BANK, sig=frodo, enc=samwise)
+    api = BankAPI(
+        network,
+        signer=OBSigner(frodo, DEMO_BANK, DEMO_ANCHOR, clock, profile=profile),
+        verifier=OBVerifier(DEMO_TPP, [DEMO_ANCHOR], clock, profile=profile, network=network),
+        clock=clock,
+        ids=ids,
+        decryption_key=samwise,
+        client_encryption_key=peregrin,
+    )
+    client = OBClient(
+        network,
+        signer=OBSigner(bilbo, DEMO_TPP, DEMO_ANCHOR, clock, profile=profile),
+        bank_verifier=OBVerifier(DEMO_BANK, [DEMO_ANCHOR], clock, profile=profile, network=network),
+        decryption_key=peregrin,
+        bank_encryption_key=samwise,
+    )
+    gateway = JsonGateway(network, upstream=api.server.host)
+    passthrough = JsonGateway(network, upstream=api.server.host, host="passthrough.bank.example", reserialise=False)
+    network.start()
+    return MessageDemo(network, keystore, api, client, gateway, passthrough, DEMO_ANCHOR, DEMO_TPP, DEMO_BANK)
