@@ -31,7 +31,12 @@ party that needs "any one of these signers" must say so by stripping the other s
 
 **Several recipients: this key's recipient.** A JWE for several recipients is decrypted with the
 caller's key, for the one recipient whose ``kid`` names that key (or the only recipient, when there
-is one): RFC 7516 §5.2 step 6 onwards run for that recipient only.
+is one): the per-recipient steps of RFC 7516 §5.2 run for that recipient only.
+
+A ``kid`` (or ``alg``) in an unprotected header is accepted, as RFC 7515 §7.2.1 allows and RFC 7520
+§4.6-4.8 do; it is not trusted for anything but picking among the caller's own keys, and the key it
+picks must still fit ``alg`` and verify the signature (RFC 7515 §6 asks key-identifying members to be
+protected only when the receiver bases a trust decision on them).
 
 The cryptography is jwcrypto's: for a JWE, joselab hands it a flattened document holding only the
 chosen recipient, after its own checks.
@@ -133,7 +138,7 @@ def _only_protected(trace: Trace, unprotected: list[dict[str, Any]], label: str,
         "crit in an unprotected header" if "crit" in where else "not in an unprotected header",
         UnsupportedCritical,
     )
-    if not jwe:
+    if not jwe and any("b64" in h for h in unprotected):
         trace.check(
             "RFC 7797 §3",
             f"{label}b64 only in the protected header",
@@ -187,7 +192,7 @@ def verify_json_jws(
         except ValidationError as exc:
             raise _fail(trace, exc) from None
         trace.check(
-            "RFC 7515 §5.2",
+            "RFC 7515 §7.2.1",
             f"{label}JOSE Header: protected and unprotected names disjoint",
             True,
             f"protected {sorted(protected)}, header {sorted(unprotected)}",
@@ -298,7 +303,7 @@ def decrypt_json_jwe(
     trace.check(_JWE, f"JSON JWE, {form} syntax", True, f"{len(recipients)} recipient{'s' if len(recipients) > 1 else ''}")
     trace.check("RFC 7516 §7.2.1", "a recipient for this key", True, why)
     trace.check(
-        "RFC 7516 §5.2",
+        "RFC 7516 §7.2.1",
         "JOSE Header: protected, unprotected and recipient names disjoint",
         True,
         f"protected {sorted(protected)}, unprotected {sorted(shared)}, header {sorted(per)}",

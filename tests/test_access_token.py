@@ -7,9 +7,9 @@ import base64
 import json
 
 import pytest
-from conftest import forge_jws
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from joselab_testkit import forge_jws
 from jwcrypto import jwk
 
 from joselab import DEMO_EPOCH, DemoIds, FixedClock, b64url_encode, demo_key, sign_compact
