@@ -21,9 +21,10 @@ The parties, each a real HTTP server on 127.0.0.1 (:mod:`joselab.parties`):
 The order of the checks
 -----------------------
 RFC 9068 §4 lists six numbered steps: (1) ``typ``, (2) decryption, (3) ``iss``, (4) ``aud``,
-(5) signature with an allowed ``alg``, (6) ``exp``; a last paragraph (labelled (7) in the trace)
-asks the resource server to authorize the call from ``scope`` and the other authorization claims
-(§2.2.3). The validator keeps that order except where it would trust a claim before the signature:
+(5) signature with an allowed ``alg``, (6) ``exp``; a paragraph after the list asks the resource
+server to authorize the call from ``scope`` and the other authorization claims of §2.2.3 (labelled
+``RFC 9068 §4, §2.2.3`` in the trace: it is not a numbered step). The validator keeps that order
+except where it would trust a claim before the signature:
 
 1. the token is parsed strictly (RFC 7515 §7.1: three parts, header a JSON object);
 2. **(1) typ** is read from the *protected header* before the signature is checked. That is safe:
@@ -39,8 +40,9 @@ asks the resource server to authorize the call from ``scope`` and the other auth
 6. **RFC 9068 §2.2**: the required claims ``iss exp aud sub client_id iat jti`` are present, and
    ``sub``, ``client_id``, ``jti`` are non-empty strings; the optional §2.2.1 claims (``auth_time``,
    ``acr``, ``amr``) and §2.2.3 ``scope`` have their types;
-7. **(7)** the scope the endpoint needs is in ``scope`` (a failure here is
-   :class:`~joselab.errors.InsufficientScope`: the token is valid, the call is not allowed).
+7. **authorization** (§4, from the §2.2.3 claims): the scope the endpoint needs is in ``scope``
+   (a failure here is :class:`~joselab.errors.InsufficientScope`: the token is valid, the call is
+   not allowed).
 
 Steps (3) and (4) therefore come after (5): checking ``iss`` or ``aud`` on an unverified payload
 would only ever reject too, but a validator that reads claims before the signature is one edit away
@@ -125,6 +127,9 @@ ACCESS_TOKEN_TYPES = ("at+jwt", "application/at+jwt")
 REQUIRED_CLAIMS = ("iss", "exp", "aud", "sub", "client_id", "iat", "jti")
 #: RFC 9068 §4 (6): "some small leeway, usually no more than a few minutes".
 MAX_LEEWAY = 300
+#: The authorization check's label: RFC 9068 §4 numbers six steps, and the paragraph after them asks
+#: the resource server to authorize the call from the §2.2.3 claims (``scope``).
+SCOPE_SECTION = "RFC 9068 §4, §2.2.3"
 
 _TITLE = "RFC 9068 §4: access token at the resource server"
 
@@ -193,7 +198,7 @@ class AccessTokenValidator:
 
     def validate(self, token: str, *, required_scope: str | None = None, strict: bool = False) -> Trace:
         """Run the checks of RFC 9068 §4 on ``token``; ``required_scope`` is what the endpoint needs
-        (step (7)). With ``strict`` the first failure is raised as its :mod:`joselab.errors` type."""
+        (the authorization paragraph of §4, on the §2.2.3 ``scope``). With ``strict`` the first failure is raised as its :mod:`joselab.errors` type."""
         trace = Trace(_TITLE)
         with trace.run():
             if isinstance(token, str) and len(token) <= self.max_token_length and token.count(".") == 4:
@@ -228,8 +233,8 @@ class AccessTokenValidator:
             scopes = _check_scope_format(trace, claims)
             if required_scope is not None:
                 trace.check(
-                    "RFC 9068 §4 (7)",
-                    f"scope includes {required_scope!r}",
+                    SCOPE_SECTION,
+                    f"authorization: scope includes {required_scope!r}",
                     required_scope in scopes,
                     f"scope = {_show(claims.get('scope'))}",
                     InsufficientScope,

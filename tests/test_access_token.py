@@ -16,6 +16,7 @@ from joselab import DEMO_EPOCH, DemoIds, FixedClock, b64url_encode, demo_key, si
 from joselab.access_token import (
     ACCESS_TOKEN_TYPES,
     MAX_LEEWAY,
+    SCOPE_SECTION,
     AccessTokenValidator,
     AuthorizationServer,
     IntrospectionClient,
@@ -115,9 +116,9 @@ def test_valid_token_passes_in_spec_order(validator):
     # typ before anything keyed; the signature before any claim; scope last.
     order = [sections.index(s) for s in ("RFC 9068 §4 (1)", "RFC 9068 §4 (2)", "RFC 8725 §3.1", "RFC 9068 §4 (5)")]
     order += [sections.index(s) for s in ("RFC 9068 §4 (3)", "RFC 9068 §4 (4)", "RFC 9068 §4 (6)", "RFC 9068 §2.2")]
-    order.append(sections.index("RFC 9068 §4 (7)"))
+    order.append(sections.index(SCOPE_SECTION))
     assert order == sorted(order)
-    assert sections[-1] == "RFC 9068 §4 (7)"
+    assert sections[-1] == SCOPE_SECTION
 
 
 @pytest.mark.parametrize("typ", (*ACCESS_TOKEN_TYPES, "AT+JWT"))
@@ -138,7 +139,7 @@ def test_strict_returns_trace_or_raises(validator):
 
 def test_no_required_scope_means_no_scope_row(validator):
     trace = validator.validate(token())
-    assert trace.ok and "RFC 9068 §4 (7)" not in [c.section for c in trace]
+    assert trace.ok and SCOPE_SECTION not in [c.section for c in trace]
 
 
 # -- each check, made to fail --------------------------------------------------------------------
@@ -341,7 +342,9 @@ def test_scope_is_a_space_delimited_string(validator, scope):
 @pytest.mark.parametrize("scope", ["transactions", "accounts:read", ...])
 def test_insufficient_scope(validator, scope):
     check, error = failed(validator.validate(token(claims(scope=scope)), required_scope="accounts"))
-    assert isinstance(error, InsufficientScope) and check.section == "RFC 9068 §4 (7)"
+    assert isinstance(error, InsufficientScope) and check.section == SCOPE_SECTION
+    # Not a numbered step of RFC 9068 §4: the paragraph after them, on the §2.2.3 claims.
+    assert SCOPE_SECTION == "RFC 9068 §4, §2.2.3" and check.name == "authorization: scope includes 'accounts'"
 
 
 def test_scope_among_several_passes(validator):
