@@ -102,15 +102,33 @@ def check_numeric(trace: Trace, claims: Mapping[str, Any], name: str, section: s
 
 
 def check_expiry(
-    trace: Trace, claims: Mapping[str, Any], clock: Clock, leeway: int, section: str, *, required: bool = True
+    trace: Trace,
+    claims: Mapping[str, Any],
+    clock: Clock,
+    leeway: int,
+    section: str,
+    *,
+    required: bool = True,
+    max_lifetime: int | None = None,
 ) -> None:
-    """Now is before ``exp`` plus a small leeway (RFC 7519 §4.1.4)."""
+    """Now is before ``exp`` plus a small leeway (RFC 7519 §4.1.4). With ``max_lifetime``, ``exp`` is
+    also at most that many seconds after now: a token without ``iat`` can still not claim to live for
+    centuries (RFC 8725 §2.1: a stolen token is useful until it expires). ``exp - iat`` is
+    :func:`check_issued_at`'s ``max_lifetime``."""
     exp = check_numeric(trace, claims, "exp", section, required=required)
     if exp is not None:
         now = clock.now()
         trace.check(
             section, f"now is before exp (+{leeway}s leeway)", now < exp + leeway, f"now={now}, exp={int(exp)}", TokenExpired
         )
+        if max_lifetime is not None:
+            trace.check(
+                section,
+                f"exp at most {max_lifetime}s from now",
+                exp - now <= max_lifetime + leeway,
+                f"exp - now = {int(exp - now)}s",
+                InvalidIssuedAt,  # errors.py: "the token lives longer than the policy allows"
+            )
 
 
 def check_not_before(trace: Trace, claims: Mapping[str, Any], clock: Clock, leeway: int, section: str) -> None:

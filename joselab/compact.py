@@ -68,19 +68,69 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def parse_json_object(data: bytes, what: str, section: str = "RFC 7515 §5.2") -> dict[str, Any]:
-    """Parse UTF-8 JSON whose top level is an object with unique member names (RFC 7515 §5.2 step 4,
-    RFC 7519 §7.2 step 10, RFC 8259 §4)."""
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        # 1e999 is valid JSON syntax that Python reads as infinity: a time claim nothing can exceed.
+        raise ValueError(f"number {text[:20]} overflows a double")
+    return value
+
+
+def loads_strict(data: bytes | str, what: str, section: str = "RFC 8259 §4") -> Any:
+    """Parse UTF-8 JSON text strictly, or raise :class:`MalformedToken`:
+
+    * member names unique in every object (RFC 8259 §4; RFC 8725 §2.6: one text, one meaning);
+    * no ``NaN`` / ``Infinity`` (not JSON, RFC 8259 §6), and no number beyond a double's range
+      (RFC 8259 §6 lets an implementation set that limit);
+    * no lone surrogate escape (``"\\ud800"`` decodes to no Unicode character, so not UTF-8: RFC 8725 §3.7).
+
+    Python's ``json.loads`` accepts all of these, and so does jwcrypto, which uses it."""
+    if isinstance(data, str):
+        text = data
+    else:
+        try:
+            text = bytes(data).decode("utf-8")
+        except UnicodeDecodeError:
+            raise MalformedToken(f"{what} is UTF-8", "RFC 8725 §3.7", "invalid UTF-8") from None
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise MalformedToken(f"{what} is UTF-8", "RFC 8725 §3.7", "invalid UTF-8") from None
-    try:
-        value = json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+        value = json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant, parse_float=_finite_float)
     except _Duplicate as dup:
         raise MalformedToken(f"{what} has unique member names", section, f"duplicate member {dup.args[0]!r}") from None
     except (ValueError, RecursionError) as exc:
-        raise MalformedToken(f"{what} is JSON", section, type(exc).__name__ + ": " + str(exc)[:80]) from None
+        raise MalformedToken(f"{what} is JSON", section, type(exc).__name__ + ": " + _safe(str(exc)[:80])) from None
+    if _has_lone_surrogate(value):
+        # "\ud800" is valid JSON syntax but names no Unicode character: it cannot be re-encoded as
+        # UTF-8, so a later step (a log line, a database insert) would fail on it instead of here.
+        raise MalformedToken(f"{what} is UTF-8", "RFC 8725 §3.7", "a lone surrogate escape")
+    return value
+
+
+def _safe(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    # Iterative, so that a deeply nested value cannot exhaust the stack here either.
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def parse_json_object(data: bytes, what: str, section: str = "RFC 7515 §5.2") -> dict[str, Any]:
+    """Parse UTF-8 JSON whose top level is an object with unique member names (RFC 7515 §5.2 step 4,
+    RFC 7519 §7.2 step 10, RFC 8259 §4), strictly as :func:`loads_strict` does."""
+    value = loads_strict(data, what, section)
     if not isinstance(value, dict):
         raise MalformedToken(f"{what} is a JSON object", section, f"top level is {type(value).__name__}")
     return value

@@ -41,7 +41,16 @@ from urllib.parse import parse_qs, quote_plus, urlencode, urlsplit
 
 from jwcrypto import jwk
 
-from .claims import audiences, check_audience, check_expiry, check_issued_at, check_issuer, is_numeric_date, normalise_typ
+from .claims import (
+    audiences,
+    check_audience,
+    check_expiry,
+    check_issued_at,
+    check_issuer,
+    check_not_before,
+    is_numeric_date,
+    normalise_typ,
+)
 from .clock import Clock, DemoIds, IdSource
 from .compact import CompactJWS, b64url_encode
 from .errors import (
@@ -461,7 +470,9 @@ class IdTokenValidator:
       is the allowlist the JWS layer applies first (RFC 8725 §3.1), the registered alg by default;
     * ``decryption_key`` with ``encryption_alg`` and ``encryption_enc`` when the client registered
       for encrypted ID tokens (step 1);
-    * ``nonce_store`` remembers nonces (step 11, replay); ``iat_window`` (step 10) bounds how long.
+    * ``nonce_store`` remembers nonces (step 11, replay); ``iat_window`` (step 10) bounds how long;
+    * ``max_lifetime`` bounds ``exp - iat`` (a policy, with step 10: an ID token is short-lived, and
+      one that claims to live for years is refused).
 
     Explicit typing (RFC 8725 §3.11, §3.12): Core registers no ``typ`` for ID tokens, so the rule that
     keeps other JWTs out is that ``typ``, if present, is ``JWT``: an RFC 9068 access token
@@ -485,6 +496,7 @@ class IdTokenValidator:
         encryption_enc: str | None = None,
         leeway: int = 60,
         iat_window: int = 600,
+        max_lifetime: int = 3600,
         require_hashes: bool = False,
     ) -> None:
         if (decryption_key is None) != (encryption_alg is None) or (encryption_alg is None) != (encryption_enc is None):
@@ -503,6 +515,7 @@ class IdTokenValidator:
         self.encryption_enc = encryption_enc
         self.leeway = leeway
         self.iat_window = iat_window
+        self.max_lifetime = max_lifetime
         self.require_hashes = require_hashes
 
     @property
@@ -672,7 +685,13 @@ class IdTokenValidator:
         else:
             trace.check(STEP.format(8), "not a MAC alg: the Issuer's published key was used", True, f"alg = {alg}")
         check_expiry(trace, claims, self.clock, self.leeway, STEP.format(9))
-        check_issued_at(trace, claims, self.clock, self.leeway, STEP.format(10), max_age=self.iat_window)
+        if "nbf" in claims:
+            # Core defines no nbf for ID tokens, but a JWT that carries one "MUST NOT be accepted"
+            # before it (RFC 7519 §4.1.5); without this row a future-dated token passed.
+            check_not_before(trace, claims, self.clock, self.leeway, "RFC 7519 §4.1.5")
+        check_issued_at(
+            trace, claims, self.clock, self.leeway, STEP.format(10), max_age=self.iat_window, max_lifetime=self.max_lifetime
+        )
         self._step11(trace, claims, nonce)
         section = STEP.format(12)
         if acr_values:

@@ -23,12 +23,17 @@ from typing import Any
 from jwcrypto import jwk
 from jwcrypto.common import JWException
 
-from .compact import b64url_decode
-from .errors import JoselabError, KeySetError
+from .compact import b64url_decode, loads_strict
+from .errors import JoselabError, KeySetError, MalformedToken
 
 PRODUCTION_WARNING = "published example key: its private part is in an RFC; never use it in production"
 
 MIN_RSA_BITS = 2048
+#: Caps on a JWK Set read from the network: its text, and how many keys it may hold.
+MAX_JWKS_BYTES = 256 * 1024
+MAX_JWKS_KEYS = 64
+#: The largest RSA modulus accepted from a JWK Set: far above any real key, low enough to bound the work.
+MAX_RSA_BITS = 16384
 _HMAC_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
 _EC_CURVES = {"ES256": "P-256", "ES384": "P-384", "ES512": "P-521"}
 _OKP_CURVES = {"Ed25519": ("Ed25519",), "Ed448": ("Ed448",), "EdDSA": ("Ed25519", "Ed448")}
@@ -120,14 +125,22 @@ def key_fits_alg(key: jwk.JWK | dict[str, Any], alg: str) -> tuple[bool, str]:
 
 
 def load_jwks(data: str | bytes | dict[str, Any], *, public_only: bool = True) -> jwk.JWKSet:
-    """Parse a JWK Set (RFC 7517 §5) and check its hygiene; raise :class:`KeySetError` if unsafe."""
-    if isinstance(data, (str, bytes)):
+    """Parse a JWK Set (RFC 7517 §5) and check its hygiene; raise :class:`KeySetError` if unsafe.
+
+    Text is capped at :data:`MAX_JWKS_BYTES` before it is parsed, and parsed strictly (no duplicate
+    member names, which jwcrypto's ``JWKSet.from_json`` would resolve silently to the last one); a set
+    holds at most :data:`MAX_JWKS_KEYS` keys (RFC 8725 §3.4: bounded work on untrusted input)."""
+    if isinstance(data, (str, bytes, bytearray)):
+        if len(data) > MAX_JWKS_BYTES:
+            raise KeySetError(f"JWK Set of {len(data)} bytes, over the {MAX_JWKS_BYTES} cap (RFC 8725 §3.4)")
         try:
-            data = json.loads(data)
-        except (ValueError, RecursionError) as exc:
-            raise KeySetError(f"JWK Set is not JSON: {type(exc).__name__}") from None
+            data = loads_strict(data if isinstance(data, str) else bytes(data), "JWK Set", "RFC 7517 §5")
+        except MalformedToken as exc:
+            raise KeySetError(f"JWK Set is not JSON, or not strict JSON (RFC 7517 §5): {exc.check} ({exc.evidence})") from None
     if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
         raise KeySetError('a JWK Set is an object with a "keys" array (RFC 7517 §5)')
+    if len(data["keys"]) > MAX_JWKS_KEYS:
+        raise KeySetError(f"JWK Set has {len(data['keys'])} keys, over the {MAX_JWKS_KEYS} cap (RFC 8725 §3.4)")
     seen: dict[str, str] = {}
     keyset = jwk.JWKSet()
     for i, entry in enumerate(data["keys"]):
@@ -150,6 +163,8 @@ def load_jwks(data: str | bytes | dict[str, Any], *, public_only: bool = True) -
                 raise KeySetError(f"key {i} has a malformed RSA modulus") from None
             if bits < MIN_RSA_BITS:
                 raise KeySetError(f"key {i} is RSA {bits} bits, under {MIN_RSA_BITS} (RFC 7518 §3.3)")
+            if bits > MAX_RSA_BITS:
+                raise KeySetError(f"key {i} is RSA {bits} bits, over {MAX_RSA_BITS}: refused as a cost bound (RFC 8725 §3.4)")
         try:
             key = jwk.JWK(**entry)
             if key.get("kty") != "oct":
@@ -157,7 +172,8 @@ def load_jwks(data: str | bytes | dict[str, Any], *, public_only: bool = True) -
                 # invalid-curve attack, RFC 8725 §2.5) or a broken modulus is refused here, not at use.
                 key.export_to_pem()
             keyset.add(key)
-        except (JWException, ValueError, TypeError, KeyError) as exc:
+        except (JWException, ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+            # jwcrypto and cryptography raise several types on malformed members; all mean "not a key".
             raise KeySetError(f"key {i} is not a valid JWK: {type(exc).__name__}") from None
     return keyset
 

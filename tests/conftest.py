@@ -16,3 +16,16 @@ def trace() -> Trace:
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(DEMO_EPOCH)
+
+
+# -- hypothesis: one reproducible profile for every property test (CI and laptops alike) -----------
+# derandomize=True makes each run draw the same examples, so a failure in CI fails the same way
+# locally; the example database is off (nothing to carry between runs). HYPOTHESIS_PROFILE=dev
+# switches to hypothesis's random default when hunting for new failures.
+import os  # noqa: E402
+
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("joselab", derandomize=True, database=None, print_blob=True)
+settings.register_profile("dev", database=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "joselab"))

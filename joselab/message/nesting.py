@@ -20,7 +20,7 @@ from typing import Any
 
 from jwcrypto import jwk
 
-from ..claims import check_audience, check_expiry, check_issuer, normalise_typ
+from ..claims import check_audience, check_expiry, check_issued_at, check_issuer, check_not_before, normalise_typ
 from ..clock import Clock
 from ..errors import InvalidType
 from ..jwe import decrypt_jwe, encrypt_compact
@@ -89,7 +89,8 @@ def sign_then_encrypt(
 
 class NestedJWTValidator:
     """Validates a signed-then-encrypted JWT (RFC 7519 §5.2, §7.2 steps 8-9): decrypt, check ``cty``,
-    verify the inner JWS with the signer's keys, then the claims against a clock."""
+    verify the inner JWS with the signer's keys, then the claims against a clock: ``exp`` required and
+    at most ``max_lifetime`` seconds away, ``nbf`` and ``iat`` when present."""
 
     def __init__(
         self,
@@ -103,6 +104,7 @@ class NestedJWTValidator:
         issuer: str | None = None,
         audience: str | None = None,
         leeway: int = 30,
+        max_lifetime: int = 3600,
     ) -> None:
         self.decryption_key = _jwk(decryption_key)
         self.signer_keys = signer_keys
@@ -113,6 +115,7 @@ class NestedJWTValidator:
         self.issuer = issuer
         self.audience = audience
         self.leeway = leeway
+        self.max_lifetime = max_lifetime
 
     def validate(self, token: str, *, strict: bool = False) -> Trace:
         trace = Trace("RFC 7519 §5.2: nested JWT, signed then encrypted")
@@ -134,6 +137,12 @@ class NestedJWTValidator:
                 check_issuer(trace, claims, self.issuer, "RFC 7519 §4.1.1")
             if self.audience is not None:
                 check_audience(trace, claims, self.audience, "RFC 7519 §4.1.3")
-            check_expiry(trace, claims, self.clock, self.leeway, "RFC 7519 §4.1.4")
+            check_expiry(trace, claims, self.clock, self.leeway, "RFC 7519 §4.1.4", max_lifetime=self.max_lifetime)
+            # nbf and iat are optional here (RFC 7520 §6's nested JWT has neither), but held to the
+            # clock when present: a future-dated token is not valid yet (RFC 7519 §4.1.5, §4.1.6).
+            if "nbf" in claims:
+                check_not_before(trace, claims, self.clock, self.leeway, "RFC 7519 §4.1.5")
+            if "iat" in claims:
+                check_issued_at(trace, claims, self.clock, self.leeway, "RFC 7519 §4.1.6", max_lifetime=self.max_lifetime)
             trace.result = claims
         return trace.raise_for_failure() if strict else trace

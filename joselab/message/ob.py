@@ -345,7 +345,9 @@ class OBVerifier:
             InvalidClaim,
         )
         crit = header.get("crit")
-        exact = isinstance(crit, list) and len(crit) == len(set(map(str, crit))) and set(crit) == set(profile.crit)
+        # Names must be strings before they go into a set: a list or object inside crit is unhashable.
+        names = isinstance(crit, list) and all(isinstance(name, str) for name in crit)
+        exact = names and len(crit) == len(set(crit)) and set(crit) == set(profile.crit)
         trace.check(
             f"{sec} (crit); RFC 7515 §4.1.11",
             f"crit lists exactly {list(profile.crit)}",
@@ -363,7 +365,12 @@ class OBVerifier:
                 f"{self.profile.section} (request)",
                 f"{HEADER} header is present",
                 bool(signature),
-                f"{len(signature)} characters" if signature else "absent",
+                # Any value may arrive here (a parsed header, a test's None): describe it without len().
+                f"{len(signature)} characters"
+                if isinstance(signature, str) and signature
+                else "absent"
+                if not signature
+                else f"a {type(signature).__name__}",
                 MissingSignature,
             )
             assert signature is not None

@@ -19,7 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from ..errors import FetchError
+from ..compact import loads_strict
+from ..errors import FetchError, MalformedToken
 
 MAX_BODY_BYTES = 1024 * 1024
 TIMEOUT_SECONDS = 5.0
@@ -34,7 +35,9 @@ class Request:
     body: bytes
 
     def json(self) -> Any:
-        return json.loads(self.body.decode("utf-8"))
+        """The body as strict JSON (no duplicate names, no NaN): :class:`~joselab.errors.MalformedToken`
+        otherwise, which a route turns into a 400."""
+        return loads_strict(self.body, "request body")
 
     def form(self) -> dict[str, str]:
         """An ``application/x-www-form-urlencoded`` body, one value a name."""
@@ -188,10 +191,12 @@ class HttpResponse:
     body: bytes
 
     def json(self) -> Any:
+        """The body as strict JSON: a JWK Set or metadata document with two members of one name (which
+        one wins is up to each parser, RFC 8259 §4) or a ``NaN`` is refused, not read."""
         try:
-            return json.loads(self.body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError, RecursionError):
-            raise FetchError(f"response ({self.status}) is not JSON") from None
+            return loads_strict(self.body, "response body")
+        except MalformedToken as exc:
+            raise FetchError(f"response ({self.status}) is not JSON, or not strict JSON: {exc.check} ({exc.evidence})") from None
 
 
 class Network:
