@@ -24,6 +24,7 @@ help:
 	@echo "make serve      serve _build/html on http://127.0.0.1:8000"
 	@echo "make lab        JupyterLab on notebooks/"
 	@echo "make notebooks  re-execute the notebooks in place (refresh committed outputs)"
+	@echo "make bench      measure builds, make test, notebooks and validators (after make test)"
 	@echo "make clean      remove _build, .venv and node_modules"
 
 # .venv is (re)made when missing or older than requirements.txt / pyproject.toml.
@@ -57,11 +58,11 @@ book: setup
 	@test -f _build/html/index.html && echo "site: _build/html/index.html"
 
 lint: $(STAMP)
-	$(BIN)/ruff check joselab tests notebooks
-	$(BIN)/ruff format --check joselab tests
+	$(BIN)/ruff check joselab tests notebooks bench
+	$(BIN)/ruff format --check joselab tests bench
 
 unit: $(STAMP)
-	$(BIN)/pytest -n 2 -q tests --ignore=tests/browser
+	$(BIN)/pytest -n 2 -q -p no:cacheprovider tests --ignore=tests/browser
 
 nbval: $(STAMP)
 	$(BIN)/pytest -n 2 -q -p no:cacheprovider --dist loadfile --nbval $(NOTEBOOKS) --nbval-sanitize-with tests/nbval_sanitize.cfg
@@ -79,6 +80,11 @@ test: setup
 	  t0=$$(date +%s); $(MAKE) --no-print-directory $$stage || exit $$?; \
 	  echo "stage $$stage: $$(( $$(date +%s) - t0 ))s"; \
 	done; echo "make test: $$(( $$(date +%s) - start ))s"
+
+# Timings in a throwaway copy of the tree (site builds, make test, notebooks) and of the validators
+# against jwcrypto, PyJWT and joserfc; prints a table and writes _build/bench.json. See book/performance.md.
+bench: setup
+	$(BIN)/python bench/run.py
 
 serve: book
 	$(BIN)/python -m http.server --bind 127.0.0.1 --directory _build/html 8000

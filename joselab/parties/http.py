@@ -219,9 +219,13 @@ class Network:
         return self
 
     def close(self) -> None:
-        """Stop every server (the end of a notebook)."""
-        for server in self.servers.values():
-            server.stop()
+        """Stop every server (the end of a notebook). They stop together: each stop waits up to one
+        poll interval for its server's loop to notice."""
+        stopping = [threading.Thread(target=server.stop) for server in self.servers.values()]
+        for thread in stopping:
+            thread.start()
+        for thread in stopping:
+            thread.join()
 
     def __enter__(self) -> Network:
         return self.start()

@@ -19,7 +19,8 @@ def site_pages() -> list[str]:
     return sorted(p.relative_to(SITE).as_posix() for p in SITE.rglob("*.html") if "_static" not in p.parts)
 
 
-NOTEBOOK_PAGES = sorted(f"notebooks/{p.stem}.html" for p in (SITE.parents[1] / "notebooks").glob("*.ipynb"))
+# The anatomy chapter and the four scenarios each carry labs (issue: widgets in every scenario page).
+WIDGET_PAGES = [f"notebooks/{name}.html" for name in ("00_anatomy", "01_registration", "02_access_token", "03_id_token", "04_message")]
 
 
 def _load(browser, url: str, *, wait_for: str | None = None):
@@ -46,7 +47,7 @@ def test_page_loads_from_its_own_server_without_errors(browser, site_url, path):
     page.close()
 
 
-@pytest.mark.parametrize("path", NOTEBOOK_PAGES)
+@pytest.mark.parametrize("path", WIDGET_PAGES)
 def test_notebook_page_renders_its_widgets(browser, site_url, path):
     source = (SITE / path).read_text("utf-8")
     if "application/vnd.jupyter.widget-state+json" not in source:

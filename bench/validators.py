@@ -1,0 +1,397 @@
+"""Each scenario's validator against plain libraries verifying the same token, in one process.
+
+For every scenario the same token goes to:
+
+* **joselab**: the scenario's validator, full trace (every row built, evidence formatted);
+* **jwcrypto**: plain verification, ``jwt.JWT(jwt=..., key=..., algs=[...])`` (which also checks
+  ``exp``/``nbf`` when present), or ``jws.JWS`` deserialize + verify for a detached signature;
+* **PyJWT**: ``jwt.decode`` with the issuer, audience and required claims the validator checks;
+* **joserfc**: ``joserfc.jwt.decode`` + ``JWTClaimsRegistry.validate`` with the same expectations.
+
+Each library's key (set) is built once, outside the timed loop, as a server would keep it. The
+libraries run interleaved, in a rotating order, one call each per round, so that drift (frequency
+scaling, another process) lands on all of them alike; the figure is the median per call.
+
+Tokens are issued at the real current time (``FixedClock(int(time.time()))``) so that the other
+libraries, which read the system clock, accept them; joselab's validators get the same fixed clock.
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+Call = Callable[[int], object]
+
+
+@dataclass
+class Case:
+    """One scenario: a function per library taking the round number (some cases use a fresh token a
+    round), and why a library is left out where it is."""
+
+    name: str
+    token: str  # what the token is, for the table
+    calls: dict[str, Call]
+    skipped: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    close: Callable[[], None] = lambda: None
+
+
+def _check(name: str, fn: Call, rounds: int) -> None:
+    """Every library must accept the token before it is timed (a benchmark of a rejection would
+    measure the wrong thing). Cases are built with two spare rounds, used here, so that a case with
+    a one-time value (a nonce) times first uses only."""
+    for i in (rounds, rounds + 1):
+        result = fn(i)
+        ok = getattr(result, "ok", True)
+        if not ok:
+            raise RuntimeError(f"{name}: the benchmark token was rejected: {result}")
+
+
+def measure(case: Case, rounds: int) -> dict[str, Any]:
+    """Median seconds per call for each library, interleaved over ``rounds`` rounds."""
+    names = list(case.calls)
+    for name in names:
+        _check(f"{case.name} / {name}", case.calls[name], rounds)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    clock = time.perf_counter
+    gc.collect()
+    for i in range(rounds):
+        shift = i % len(names)
+        for name in names[shift:] + names[:shift]:
+            fn = case.calls[name]
+            start = clock()
+            fn(i)
+            samples[name].append(clock() - start)
+    medians = {name: statistics.median(values) for name, values in samples.items()}
+    base = medians["jwcrypto"]
+    return {
+        "token": case.token,
+        "rounds": rounds,
+        "median_s": medians,
+        "ratio_to_jwcrypto": {name: value / base for name, value in medians.items()},
+        "skipped": case.skipped,
+        "notes": case.notes,
+    }
+
+
+# ------------------------------------------------------------------------------------------------
+# The scenarios
+# ------------------------------------------------------------------------------------------------
+def _pyjwt_key(public_jwk: dict[str, Any]):
+    import jwt
+
+    return jwt.PyJWK(public_jwk).key
+
+
+def access_token_case(workdir: Path, rounds: int) -> Case:
+    """Scenario 2: RFC 9068 access token (RS256), validator with a JWK Set (no HTTP in the loop)."""
+    import jwt as pyjwt
+    from joserfc import jwt as rfc_jwt
+    from joserfc.jwk import KeySet
+    from jwcrypto import jwt as jw_jwt
+
+    from joselab import FixedClock, RandomIds, load_jwks
+    from joselab.access_token import API_HOST, AccessTokenValidator, AuthorizationServer
+    from joselab.parties import Network
+
+    clock = FixedClock(int(time.time()))
+    network = Network()  # the AS is never started: only its issuing and its JWK Set are used
+    auth = AuthorizationServer(network, clock=clock, ids=RandomIds(), db_path=workdir / "as.sqlite")
+    audience = f"https://{API_HOST}"
+    token = auth.issue_access_token(sub="alice", client_id="tpp-1", audience=audience, scope="accounts")
+    jwks = auth.jwks()
+    validator = AccessTokenValidator(issuer=auth.issuer, audience=audience, keys=load_jwks(jwks), clock=clock)
+    jw_keys = load_jwks(jwks)
+    jw_key = next(iter(jw_keys["keys"]))
+    public = jwks["keys"][0]
+    py_key = _pyjwt_key(public)
+    rfc_keys = KeySet.import_key_set(jwks)
+    required = ["iss", "exp", "aud", "sub", "client_id", "iat", "jti"]
+    registry = rfc_jwt.JWTClaimsRegistry(
+        now=None,
+        leeway=60,
+        iss={"essential": True, "value": auth.issuer},
+        aud={"essential": True, "value": audience},
+        sub={"essential": True},
+        client_id={"essential": True},
+        jti={"essential": True},
+        iat={"essential": True},
+        exp={"essential": True},
+    )
+
+    def joselab_(i: int):
+        return validator.validate(token, required_scope="accounts")
+
+    def jwcrypto_(i: int):
+        return jw_jwt.JWT(jwt=token, key=jw_key, algs=["RS256"])
+
+    def jwcrypto_keyset(i: int):
+        return jw_jwt.JWT(jwt=token, key=jw_keys, algs=["RS256"])
+
+    def pyjwt_(i: int):
+        return pyjwt.decode(
+            token, py_key, algorithms=["RS256"], audience=audience, issuer=auth.issuer, leeway=60, options={"require": required}
+        )
+
+    def joserfc_(i: int):
+        decoded = rfc_jwt.decode(token, rfc_keys, algorithms=["RS256"])
+        registry.validate(decoded.claims)
+        return decoded
+
+    return Case(
+        "access token (scenario 2)",
+        "RS256, typ at+jwt, 8 claims",
+        {"joselab": joselab_, "jwcrypto": jwcrypto_, "PyJWT": pyjwt_, "joserfc": joserfc_, "jwcrypto (JWK Set)": jwcrypto_keyset},
+        notes=[
+            "the jwcrypto baseline is given the one key (the cheapest call); with the JWK Set, as joselab is, see its own column",
+            "PyJWT and joserfc check iss, aud, exp, iat and required claims; neither checks typ or scope",
+        ],
+        close=auth.db.close,
+    )
+
+
+def software_statement_case(workdir: Path, rounds: int) -> Case:
+    """Scenario 1: the directory's software statement (ES256). The validator fetches the directory's
+    JWK Set on every validation; here the fetch is answered from memory (the document the directory
+    serves), so the figure is validation work, not loopback HTTP."""
+    import jwt as pyjwt
+    from joserfc import jwt as rfc_jwt
+    from joserfc.jwk import KeySet
+    from jwcrypto import jwt as jw_jwt
+
+    from joselab import FixedClock, RandomIds, load_jwks, public_jwks
+    from joselab.parties import Network
+    from joselab.registration import DEMO_SOFTWARE, Client, Directory, SoftwareStatementValidator
+
+    clock = FixedClock(int(time.time()))
+    ids = RandomIds()
+    directory = Directory(Network(), clock=clock, ids=ids)
+    client = Client(DEMO_SOFTWARE, clock=clock, ids=ids)
+    directory.enroll(DEMO_SOFTWARE, client.key)
+    ssa = directory.issue_ssa(DEMO_SOFTWARE)
+    document = public_jwks(directory.key)
+
+    class InMemoryDirectory:
+        """Answers the validator's JWK Set fetch with the directory's published document."""
+
+        def get_json(self, url: str) -> Any:
+            assert url == directory.jwks_uri
+            return document
+
+    validator = SoftwareStatementValidator([directory.trusted()], InMemoryDirectory(), clock=clock)  # type: ignore[arg-type]
+    jw_keys = load_jwks(document)
+    py_key = _pyjwt_key(document["keys"][0])
+    rfc_keys = KeySet.import_key_set(document)
+    registry = rfc_jwt.JWTClaimsRegistry(
+        now=None, leeway=30, iss={"essential": True, "value": directory.issuer}, iat={"essential": True}, jti={"essential": True}
+    )
+
+    def joselab_(i: int):
+        return validator.validate(ssa)
+
+    def jwcrypto_(i: int):
+        return jw_jwt.JWT(jwt=ssa, key=jw_keys, algs=["ES256"])
+
+    def pyjwt_(i: int):
+        return pyjwt.decode(
+            ssa, py_key, algorithms=["ES256"], issuer=directory.issuer, options={"require": ["iss", "iat", "jti"]}
+        )
+
+    def joserfc_(i: int):
+        decoded = rfc_jwt.decode(ssa, rfc_keys, algorithms=["ES256"])
+        registry.validate(decoded.claims)
+        return decoded
+
+    return Case(
+        "software statement (scenario 1)",
+        "ES256, typ JWT, OB SSA claims",
+        {"joselab": joselab_, "jwcrypto": jwcrypto_, "PyJWT": pyjwt_, "joserfc": joserfc_},
+        notes=[
+            "joselab loads the directory's JWK Set on every validation (here from memory, no HTTP): "
+            "load_jwks builds and checks the keys each time",
+            "PyJWT and joserfc check iss and the presence of iat and jti; not the OB SSA claims",
+        ],
+    )
+
+
+def id_token_case(workdir: Path, rounds: int) -> Case:
+    """Scenario 3: the ID token (RS256) at the client. Step 11 records each nonce in sqlite (replay),
+    so every round gets its own token with its own nonce; all libraries verify that same token."""
+    import jwt as pyjwt
+    from joserfc import jwt as rfc_jwt
+    from joserfc.jwk import KeySet
+    from jwcrypto import jwt as jw_jwt
+
+    from joselab import FixedClock, RandomIds, load_jwks, public_jwks
+    from joselab.id_token import ClientRegistration, IdTokenValidator, OpenIDProvider
+    from joselab.parties import Database, Network, ReplayStore
+
+    clock = FixedClock(int(time.time()))
+    op = OpenIDProvider(Network(), clock=clock, store_dir=workdir, ids=RandomIds())
+    client_id = "client.example"
+    op.register(ClientRegistration(client_id, ("https://client.example/cb",)))
+    ids = RandomIds()
+    nonces = [ids.token(16) for _ in range(rounds)]
+    tokens = [op.issue_id_token(client_id, nonce=n) for n in nonces]
+    document = public_jwks(op.key)
+    db = Database(workdir / "nonces.sqlite")
+    validator = IdTokenValidator(
+        issuer=op.issuer, client_id=client_id, keys=load_jwks(document), clock=clock, nonce_store=ReplayStore(db, "seen_nonce")
+    )
+    jw_keys = load_jwks(document)
+    py_key = _pyjwt_key(document["keys"][0])
+    rfc_keys = KeySet.import_key_set(document)
+    base = {"iss": {"essential": True, "value": op.issuer}, "aud": {"essential": True, "value": client_id}}
+
+    def joselab_(i: int):
+        return validator.validate(tokens[i], nonce=nonces[i])
+
+    def jwcrypto_(i: int):
+        return jw_jwt.JWT(jwt=tokens[i], key=jw_keys, algs=["RS256"])
+
+    def pyjwt_(i: int):
+        claims = pyjwt.decode(
+            tokens[i],
+            py_key,
+            algorithms=["RS256"],
+            audience=client_id,
+            issuer=op.issuer,
+            options={"require": ["iss", "sub", "aud", "exp", "iat"]},
+        )
+        if claims.get("nonce") != nonces[i]:
+            raise ValueError("nonce")
+        return claims
+
+    def joserfc_(i: int):
+        decoded = rfc_jwt.decode(tokens[i], rfc_keys, algorithms=["RS256"])
+        rfc_jwt.JWTClaimsRegistry(leeway=60, nonce={"essential": True, "value": nonces[i]}, **base).validate(decoded.claims)
+        return decoded
+
+    def close() -> None:
+        db.close()
+        op.db.close()
+
+    return Case(
+        "ID token (scenario 3)",
+        "RS256, Core §2 claims, fresh nonce each round",
+        {"joselab": joselab_, "jwcrypto": jwcrypto_, "PyJWT": pyjwt_, "joserfc": joserfc_},
+        notes=[
+            "joselab's step 11 writes each nonce to a sqlite replay store (a real file): most of its extra time",
+            "PyJWT and joserfc are given iss, aud and the nonce to compare; no replay store, azp, acr or auth_time checks",
+        ],
+        close=close,
+    )
+
+
+def message_signature_case(workdir: Path, rounds: int) -> Case:
+    """Scenario 4: OB ``x-jws-signature`` (≥3.1.4 profile): detached PS256 over the body bytes, with
+    the OB protected claims in ``crit``; the verifier's keys given directly (no keystore fetch)."""
+    from jwcrypto import jws as jw_jws
+    from jwcrypto.common import JWSEHeaderParameter
+
+    from joselab import FixedClock, load_jwks, public_jwks
+    from joselab.keys import demo_key
+    from joselab.message import DEMO_ANCHOR, DEMO_TPP, OB_IAT, OB_ISS, OB_TAN, OBSigner, OBVerifier
+
+    clock = FixedClock(int(time.time()))
+    bilbo = demo_key("rfc7520-bilbo-rsa")
+    body = b'{"Data":{"Initiation":{"InstructionIdentification":"ACME412","EndToEndIdentification":"FRESCO.21302.GFX.20"}}}'
+    signature = OBSigner(bilbo, DEMO_TPP, DEMO_ANCHOR, clock).sign(body)
+    document = public_jwks(bilbo)
+    verifier = OBVerifier(DEMO_TPP, [DEMO_ANCHOR], clock, keys=load_jwks(document))
+    jw_key = load_jwks(document)
+    registry = {name: JWSEHeaderParameter("OB message signing", True, True, None) for name in (OB_IAT, OB_ISS, OB_TAN)}
+
+    def joselab_(i: int):
+        return verifier.verify(signature, body)
+
+    def jwcrypto_(i: int):
+        jws = jw_jws.JWS(header_registry=registry)
+        jws.deserialize(signature)
+        jws.verify(jw_key, alg="PS256", detached_payload=body)
+        return jws
+
+    return Case(
+        "OB message signature (scenario 4)",
+        "detached PS256, x-jws-signature ≥3.1.4",
+        {"joselab": joselab_, "jwcrypto": jwcrypto_},
+        skipped={
+            "PyJWT": "takes detached content only with b64: false, and refuses crit names it does not know",
+            "joserfc": "not compared: its detached compact API and OB crit registry differ enough to measure set-up, not work",
+        },
+    )
+
+
+CASES = (software_statement_case, access_token_case, id_token_case, message_signature_case)
+
+
+def run_all(rounds: int, log: Callable[[str], None] = print) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="joselab-bench-validators-") as tmp:
+        for make in CASES:
+            workdir = Path(tmp) / make.__name__
+            workdir.mkdir()
+            try:
+                case = make(workdir, rounds + 2)
+            except Exception as exc:  # a scenario's API changed under the bench: report, measure the rest
+                results[make.__name__] = {"error": f"{type(exc).__name__}: {exc}"}
+                log(f"  {make.__name__}: could not be set up: {type(exc).__name__}: {exc}")
+                continue
+            try:
+                log(f"  {case.name}: {rounds} rounds")
+                results[case.name] = measure(case, rounds)
+            except Exception as exc:
+                results[case.name] = {"error": f"{type(exc).__name__}: {exc}"}
+                log(f"  {case.name}: failed: {type(exc).__name__}: {exc}")
+            finally:
+                case.close()
+    return results
+
+
+# ------------------------------------------------------------------------------------------------
+# Scenario 2: local validation against RFC 7662 introspection over loopback HTTP
+# ------------------------------------------------------------------------------------------------
+def local_vs_introspection(rounds: int) -> dict[str, Any]:
+    """The same fresh token, ``rounds`` times each, in alternating blocks: the API's local validation
+    (its JwksCache holding the AS's keys after one fetch) and an RFC 7662 introspection request to
+    the AS over loopback HTTP, as scenario 2's notebook does (the parties of
+    :func:`joselab.access_token.build_demo`)."""
+    from joselab import FixedClock, RandomIds
+    from joselab.access_token import build_demo
+
+    with tempfile.TemporaryDirectory(prefix="joselab-bench-introspection-") as tmp:
+        clock = FixedClock(int(time.time()))
+        demo = build_demo(tmp, clock=clock, ids=RandomIds())
+        try:
+            auth = demo.authorization_server
+            token = auth.issue_access_token(sub="alice", client_id="tpp-1", audience=demo.api.audience, scope="accounts")
+            if not demo.validator.validate(token).ok or not demo.introspection.introspect(token)["active"]:
+                raise RuntimeError("the probe token was not accepted both ways")
+            local: list[float] = []
+            remote: list[float] = []
+            clock_ = time.perf_counter
+            # Alternating blocks rather than alternating calls: right after an HTTP exchange the
+            # server's thread is still finishing (closing the connection), and it would take the GIL
+            # from the next local validation. The pause lets it finish; it is not timed.
+            block = max(1, rounds // 10)
+            for _ in range(0, rounds, block):
+                time.sleep(0.02)
+                for _ in range(block):
+                    start = clock_()
+                    demo.validator.validate(token)
+                    local.append(clock_() - start)
+                for _ in range(block):
+                    start = clock_()
+                    demo.introspection.introspect(token)
+                    remote.append(clock_() - start)
+        finally:
+            demo.close()
+    lm, rm = statistics.median(local), statistics.median(remote)
+    return {"rounds": rounds, "local_s": lm, "introspection_s": rm, "ratio": rm / lm}
