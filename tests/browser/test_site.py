@@ -20,7 +20,9 @@ def site_pages() -> list[str]:
 
 
 # The anatomy chapter and the four scenarios each carry labs (issue: widgets in every scenario page).
-WIDGET_PAGES = [f"notebooks/{name}.html" for name in ("00_anatomy", "01_registration", "02_access_token", "03_id_token", "04_message")]
+WIDGET_PAGES = [
+    f"notebooks/{name}.html" for name in ("00_anatomy", "01_registration", "02_access_token", "03_id_token", "04_message")
+]
 
 
 def _load(browser, url: str, *, wait_for: str | None = None):
