@@ -123,3 +123,11 @@ def test_every_internal_link_resolves():
                 if unquote(target.fragment) not in page_ids:
                     broken.append(f"{rel} -> {link} (no such anchor)")
     assert broken == []
+
+
+@pytest.mark.parametrize("path", sorted(f"notebooks/{p.stem}.html" for p in (SITE.parents[1] / "notebooks").glob("*.ipynb")))
+def test_notebook_page_offers_its_notebook_for_download(path):
+    source = Path(path).with_suffix(".ipynb").name
+    links = _parse(SITE / path).links
+    assert f"../_sources/notebooks/{source}" in links
+    assert (SITE / "_sources" / "notebooks" / source).is_file()
