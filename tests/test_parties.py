@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import socket
 import threading
 
@@ -265,3 +266,13 @@ def test_database_execute(tmp_path):
     assert db.execute_count("INSERT INTO t VALUES (?), (?)", ("a", "b")) == 2
     assert db.execute("SELECT v FROM t ORDER BY v") == [("a",), ("b",)]
     db.close()
+
+
+def test_a_content_length_that_is_not_a_number_is_400(net):
+    server = net.servers["as.example"]
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    conn.putrequest("POST", "/echo")
+    conn.putheader("Content-Length", "many")
+    conn.endheaders()
+    assert conn.getresponse().status == 400
+    conn.close()

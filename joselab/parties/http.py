@@ -97,8 +97,19 @@ class LocalServer:
 
             def _handle(self) -> None:
                 parts = urlsplit(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
+                try:
+                    length = int(self.headers.get("Content-Length") or 0)
+                except ValueError:
+                    length = -1
+                if length < 0:
+                    self.close_connection = True
+                    self._send(Response(400, b"bad Content-Length", {"Connection": "close"}))
+                    return
                 if length > MAX_BODY_BYTES:
+                    # Read (and drop) a bounded amount first, so a client still sending gets the 413
+                    # rather than a reset connection; then close.
+                    self._drain(min(length, 2 * MAX_BODY_BYTES))
+                    self.close_connection = True
                     self._send(Response(413, b"request body too large", {"Connection": "close"}))
                     return
                 body = self.rfile.read(length) if length else b""
@@ -114,6 +125,13 @@ class LocalServer:
                 except Exception as exc:  # a demo party answers 500, it does not die
                     response = json_response(500, {"error": "server_error", "error_description": type(exc).__name__})
                 self._send(response)
+
+            def _drain(self, count: int) -> None:
+                while count > 0:
+                    chunk = self.rfile.read(min(count, 64 * 1024))
+                    if not chunk:
+                        return
+                    count -= len(chunk)
 
             def _send(self, response: Response) -> None:
                 self.send_response(response.status)
@@ -258,7 +276,10 @@ class Network:
             path += "?" + parts.query
         conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=TIMEOUT_SECONDS)
         try:
-            conn.request(method, path, body=body, headers={"Host": server.host, **(headers or {})})
+            try:
+                conn.request(method, path, body=body, headers={"Host": server.host, **(headers or {})})
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the server answered early and closed (e.g. 413): its answer may still be there to read
             resp = conn.getresponse()
             length = resp.getheader("Content-Length")
             if length is not None and int(length) > max_bytes:
