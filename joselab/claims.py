@@ -190,3 +190,14 @@ def check_string(trace: Trace, claims: Mapping[str, Any], name: str, section: st
         section, f"{name} is a non-empty string", isinstance(value, str) and bool(value), f"{name} = {_show(value)}", InvalidClaim
     )
     return value
+
+
+def with_changes(claims: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """``claims`` with ``changes`` applied in place: a value replaces a member, None removes it (for
+    issuers' demo options and for forging tokens in the attack chapter)."""
+    for name, value in changes.items():
+        if value is None:
+            claims.pop(name, None)
+        else:
+            claims[name] = value
+    return claims

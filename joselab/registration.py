@@ -52,7 +52,7 @@ from urllib.parse import urlsplit
 
 from jwcrypto import jwk
 
-from .claims import check_audience, check_expiry, check_issued_at, check_issuer, check_not_before
+from .claims import check_audience, check_expiry, check_issued_at, check_issuer, check_not_before, with_changes
 from .clock import Clock, DemoIds, FixedClock, IdSource
 from .compact import CompactJWS, b64url_encode, parse_jws
 from .errors import (
@@ -599,17 +599,8 @@ class Directory:
     def issue_ssa(self, software: Software | str, **changes: Any) -> str:
         """Sign an SSA for enrolled software; ``changes`` replace claims (None removes one)."""
         software = self.software[software if isinstance(software, str) else software.software_id]
-        claims = _apply(self.ssa_claims(software), changes)
+        claims = with_changes(self.ssa_claims(software), changes)
         return sign_compact(claims, self._jwk, {"alg": self.alg, "kid": self._jwk["kid"], "typ": "JWT"})
-
-
-def _apply(claims: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
-    for name, value in changes.items():
-        if value is None:
-            claims.pop(name, None)
-        else:
-            claims[name] = value
-    return claims
 
 
 class Client:
@@ -646,7 +637,7 @@ class Client:
             "application_type": "web",
             "software_statement": ssa,
         }
-        return _apply(claims, changes)
+        return with_changes(claims, changes)
 
     def sign(self, claims: Mapping[str, Any], **header: Any) -> str:
         return sign_compact(claims, self.jwk, {"alg": self.alg, "kid": self.jwk["kid"], "typ": "JWT", **header})
@@ -840,7 +831,7 @@ def tamper_claims(token: str, **changes: Any) -> str:
     """Change claims in a signed token and keep its header and signature, as an attacker who cannot
     sign would (the signature no longer matches: RFC 7515 §5.2)."""
     header_b64, _, signature = token.split(".")
-    claims = _apply(parse_jws(token).claims(), changes)
+    claims = with_changes(parse_jws(token).claims(), changes)
     return f"{header_b64}.{b64url_encode(encode_claims(claims))}.{signature}"
 
 
