@@ -191,7 +191,7 @@ def _check_length(token: Any, max_length: int) -> str:
     if not isinstance(token, str):
         raise MalformedToken("token is a string", _SECTION, f"got {type(token).__name__}")
     if len(token) > max_length:
-        raise TokenTooLarge("token length within the cap", "RFC 8725 §3.4", f"{len(token)} > {max_length} characters")
+        raise TokenTooLarge("token length within the cap", "joselab limit", f"{len(token)} > {max_length} characters")
     return token
 
 

@@ -28,7 +28,7 @@ class ValidationError(JoselabError):
         super().__init__(message)
 
 
-# Structure and encoding (RFC 7515 §5.2, RFC 7516 §5.2, RFC 8725 §3.4, §3.7)
+# Structure and encoding (RFC 7515 §5.2, RFC 7516 §5.2, RFC 8725 §3.7), and joselab's own limits
 class MalformedToken(ValidationError):
     """The token is not well-formed: parts, base64url, UTF-8 or JSON."""
 

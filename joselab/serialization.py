@@ -19,7 +19,7 @@ What the JSON forms add, and what joselab checks for them:
 * ``crit`` must be in the protected header (RFC 7515 §4.1.11: "it MUST occur only within the JWS
   Protected Header"; RFC 7516 §4.1.13 for JWE), and so must ``b64`` (RFC 7797 §3), whose value must
   be the same for every signature (RFC 7797 §3);
-* bounded work: the text length is capped before parsing (RFC 8725 §3.4), and so is the number of
+* bounded work: the text length is capped before parsing (a joselab limit: no RFC sets one), and so is the number of
   signatures or recipients.
 
 **Several signatures: every one must verify.** RFC 7515 §5.2 only requires that "if none of the
@@ -85,7 +85,7 @@ def _load(trace: Trace, data: str | bytes | Mapping[str, Any], what: str, sectio
     if not isinstance(data, (str, bytes)):
         raise _fail(trace, MalformedToken(f"{what} is a JSON object", section, f"got {type(data).__name__}"))
     if len(data) > max_length:
-        raise _fail(trace, TokenTooLarge(f"{what} length within the cap", "RFC 8725 §3.4", f"{len(data)} > {max_length}"))
+        raise _fail(trace, TokenTooLarge(f"{what} length within the cap", "joselab limit", f"{len(data)} > {max_length}"))
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     try:
         return parse_json_object(raw, what, section)
@@ -236,7 +236,7 @@ def _jws_entries(doc: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
         if not isinstance(entries, list) or not entries:
             raise MalformedToken("signatures is a non-empty array", "RFC 7515 §7.2.1", f"signatures = {json.dumps(entries)[:40]}")
         if len(entries) > MAX_SIGNATURES:
-            raise MalformedToken(f"at most {MAX_SIGNATURES} signatures", "RFC 8725 §3.4", f"{len(entries)} signatures")
+            raise MalformedToken(f"at most {MAX_SIGNATURES} signatures", "joselab limit", f"{len(entries)} signatures")
         if not all(isinstance(e, dict) for e in entries):
             raise MalformedToken("each signature is a JSON object", "RFC 7515 §7.2.1", "an entry is not an object")
         return "general", entries
@@ -336,7 +336,7 @@ def _jwe_recipients(doc: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
                 "recipients is a non-empty array", "RFC 7516 §7.2.1", f"recipients = {json.dumps(recipients)[:40]}"
             )
         if len(recipients) > MAX_RECIPIENTS:
-            raise MalformedToken(f"at most {MAX_RECIPIENTS} recipients", "RFC 8725 §3.4", f"{len(recipients)} recipients")
+            raise MalformedToken(f"at most {MAX_RECIPIENTS} recipients", "joselab limit", f"{len(recipients)} recipients")
         if not all(isinstance(r, dict) for r in recipients):
             raise MalformedToken("each recipient is a JSON object", "RFC 7516 §7.2.1", "an entry is not an object")
         return "general", recipients

@@ -42,7 +42,7 @@ def sign_detached(body: bytes, key: jwk.JWK, header: Mapping[str, Any], *, b64: 
     if not isinstance(body, (bytes, bytearray)):
         raise MalformedToken("detached content is the exact body bytes", "RFC 7515 Appendix F", f"got {type(body).__name__}")
     if len(body) > MAX_BODY_BYTES:
-        raise TokenTooLarge("body within the cap", "RFC 8725 §3.4", f"{len(body)} > {MAX_BODY_BYTES} bytes")
+        raise TokenTooLarge("body within the cap", "joselab limit", f"{len(body)} > {MAX_BODY_BYTES} bytes")
     return sign_compact(bytes(body), key, header if b64 else unencoded(header), detached=True)
 
 
@@ -68,7 +68,7 @@ def verify_detached(
     is_bytes = isinstance(body, (bytes, bytearray))
     evidence = f"{len(body)} bytes" if is_bytes else f"got {type(body).__name__}: a parsed body has lost its bytes"
     trace.check("RFC 7515 Appendix F", "detached content is the exact received bytes", is_bytes, evidence, MalformedToken)
-    trace.check("RFC 8725 §3.4", f"body within {MAX_BODY_BYTES} bytes", len(body) <= MAX_BODY_BYTES, evidence, TokenTooLarge)
+    trace.check("joselab limit", f"body within {MAX_BODY_BYTES} bytes", len(body) <= MAX_BODY_BYTES, evidence, TokenTooLarge)
     return verify_jws(
         trace,
         token,

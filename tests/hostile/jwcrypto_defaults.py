@@ -66,7 +66,7 @@ DEFAULTS: tuple[Tightened, ...] = (
         "jwt.JWT(jwt=..., key=...) decodes and verifies a 2 MB token: no length limit",
         "compact.parse_jws: 'token length within the cap' (32 KiB), before any decoding",
         "TokenTooLarge",
-        "RFC 8725 §3.4",
+        "joselab limit",
     ),
     Tightened(
         "dup-header",
