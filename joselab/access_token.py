@@ -71,7 +71,6 @@ from urllib.parse import quote, unquote, urlencode, urlsplit
 from jwcrypto import jwk
 
 from .claims import (
-    _show,
     check_audience,
     check_expiry,
     check_issued_at,
@@ -94,9 +93,9 @@ from .errors import (
     UnexpectedTokenKind,
 )
 from .jws import KeySource, sign_compact, verify_jws
-from .keys import DemoKey, demo_key, load_jwks
+from .keys import DemoKey, as_jwk, demo_key, load_jwks
 from .parties import Database, LocalServer, Network, Request, Response, json_response
-from .trace import Trace
+from .trace import Trace, as_evidence
 
 __all__ = [
     "ACCESS_TOKEN_TYPES",
@@ -236,7 +235,7 @@ class AccessTokenValidator:
                     SCOPE_SECTION,
                     f"authorization: scope includes {required_scope!r}",
                     required_scope in scopes,
-                    f"scope = {_show(claims.get('scope'))}",
+                    f"scope = {as_evidence(claims.get('scope'))}",
                     InsufficientScope,
                 )
             trace.result = claims
@@ -250,11 +249,11 @@ def _check_optional(trace: Trace, claims: Mapping[str, Any]) -> None:
         check_numeric(trace, claims, "auth_time", "RFC 9068 §2.2.1", required=False)
     if "acr" in claims:
         acr = claims["acr"]
-        trace.check("RFC 9068 §2.2.1", "acr is a string", isinstance(acr, str), f"acr = {_show(acr)}", InvalidClaim)
+        trace.check("RFC 9068 §2.2.1", "acr is a string", isinstance(acr, str), f"acr = {as_evidence(acr)}", InvalidClaim)
     if "amr" in claims:
         amr = claims["amr"]
         ok = isinstance(amr, list) and all(isinstance(a, str) for a in amr)
-        trace.check("RFC 9068 §2.2.1", "amr is an array of strings", ok, f"amr = {_show(amr)}", InvalidClaim)
+        trace.check("RFC 9068 §2.2.1", "amr is an array of strings", ok, f"amr = {as_evidence(amr)}", InvalidClaim)
 
 
 # RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), joined by single spaces.
@@ -267,7 +266,7 @@ def _check_scope_format(trace: Trace, claims: Mapping[str, Any]) -> list[str]:
         return []
     scope = claims["scope"]
     ok = isinstance(scope, str) and _SCOPE.fullmatch(scope) is not None
-    trace.check("RFC 9068 §2.2.3", "scope is a space-delimited string", ok, f"scope = {_show(scope)}", InvalidClaim)
+    trace.check("RFC 9068 §2.2.3", "scope is a space-delimited string", ok, f"scope = {as_evidence(scope)}", InvalidClaim)
     return scope.split(" ")
 
 
@@ -768,7 +767,7 @@ def build_demo(
 
 
 def _as_jwk(key: DemoKey | jwk.JWK) -> jwk.JWK:
-    k = key.jwk if isinstance(key, DemoKey) else key
+    k = as_jwk(key)
     if "kid" not in k:
         k = jwk.JWK(**{**k.export(as_dict=True), "kid": k.thumbprint()})
     return k

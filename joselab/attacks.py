@@ -60,7 +60,7 @@ from .clock import DEMO_EPOCH, Clock, DemoIds, FixedClock, IdSource
 from .compact import b64url_encode, decode_unverified
 from .id_token import ClientRegistration, IdTokenValidator, OpenIDProvider
 from .jws import encode_claims, encode_header
-from .keys import DemoKey, demo_key, load_jwks, public_jwks
+from .keys import DemoKey, as_jwk, demo_key, load_jwks, public_jwks
 from .parties import Database, LocalServer, Network, ReplayStore, Response
 from .registration import (
     DEMO_SOFTWARE,
@@ -320,7 +320,7 @@ class AttackerHost:
     def __init__(
         self, network: Network, key: DemoKey | jwk.JWK, *, host: str = ATTACKER_HOST, impersonates: str = "as.bank.example"
     ) -> None:
-        self.key = key.jwk if isinstance(key, DemoKey) else key
+        self.key = as_jwk(key)
         self.server = LocalServer(host, network)
         self.server.serve_json("/jwks.json", public_jwks(self.key))
         pem = self_signed_certificate(self.key, impersonates)
@@ -507,7 +507,7 @@ class NaiveValidator:
         clock: Clock,
         block_exact_none: bool = False,
     ) -> None:
-        key = key.jwk if isinstance(key, DemoKey) else key
+        key = as_jwk(key)
         self.key = jwk.JWK(**key.export_public(as_dict=True)) if key is not None and key["kty"] != "oct" else key
         self.key_store = key_store
         self.network = network
@@ -586,7 +586,7 @@ def naive_decrypt(token: str, key: jwk.JWK | DemoKey) -> NaiveResult:
     """DELIBERATELY INSECURE: jwcrypto's plain API with its defaults, ``JWE().deserialize(token, key)``.
     jwcrypto 1.6.1 honours ``zip: DEF`` and inflates up to 100 MB by default; joselab refuses
     ``zip`` altogether (RFC 8725 §3.6) and caps plaintext at 256 KiB. NEVER COPY THIS."""
-    key = key.jwk if isinstance(key, DemoKey) else key
+    key = as_jwk(key)
     obj = jwe.JWE()
     try:
         obj.deserialize(token, key=key)
@@ -759,7 +759,7 @@ def build_confusion_matrix(
     directory when None) and are stopped before this returns; the matrix keeps the traces."""
     clock = clock or FixedClock(DEMO_EPOCH)
     ids = ids or DemoIds(805)
-    signing = key.jwk if isinstance(key, DemoKey) else (key or demo_key("rfc7515-a2-rsa").jwk)
+    signing = as_jwk(key or demo_key("rfc7515-a2-rsa"))
     owned = tempfile.TemporaryDirectory() if workdir is None else None
     base = Path(owned.name if owned is not None else workdir)
     base.mkdir(parents=True, exist_ok=True)

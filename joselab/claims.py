@@ -7,7 +7,6 @@ Times are NumericDate values (RFC 7519 §2): JSON numbers, never strings or bool
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -22,12 +21,7 @@ from .errors import (
     TokenExpired,
     TokenNotYetValid,
 )
-from .trace import Trace
-
-
-def _show(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 80 else text[:77] + "..."
+from .trace import Trace, as_evidence
 
 
 def is_numeric_date(value: Any) -> bool:
@@ -46,7 +40,7 @@ def check_typ(trace: Trace, header: Mapping[str, Any], accepted: Collection[str]
     typ = header.get("typ")
     want = {normalise_typ(a) for a in accepted}
     ok = isinstance(typ, str) and normalise_typ(typ) in want
-    trace.check(section, f"typ is {' or '.join(sorted(accepted))}", ok, f"typ = {_show(typ)}", InvalidType)
+    trace.check(section, f"typ is {' or '.join(sorted(accepted))}", ok, f"typ = {as_evidence(typ)}", InvalidType)
 
 
 def check_required(trace: Trace, claims: Mapping[str, Any], names: Collection[str], section: str) -> None:
@@ -64,7 +58,11 @@ def check_issuer(trace: Trace, claims: Mapping[str, Any], expected: str, section
     """``iss`` equals the expected issuer exactly: simple string comparison (RFC 7519 §4.1.1, RFC 8725 §3.8)."""
     iss = claims.get("iss")
     trace.check(
-        section, f"iss equals {_show(expected)}", isinstance(iss, str) and iss == expected, f"iss = {_show(iss)}", InvalidIssuer
+        section,
+        f"iss equals {as_evidence(expected)}",
+        isinstance(iss, str) and iss == expected,
+        f"iss = {as_evidence(iss)}",
+        InvalidIssuer,
     )
 
 
@@ -85,7 +83,7 @@ def check_audience(
     audience must be one of them too (OIDC Core §3.1.3.7 step 3)."""
     auds = audiences(claims)
     ok = auds is not None and expected in auds
-    trace.check(section, f"aud contains {_show(expected)}", ok, f"aud = {_show(claims.get('aud'))}", InvalidAudience)
+    trace.check(section, f"aud contains {as_evidence(expected)}", ok, f"aud = {as_evidence(claims.get('aud'))}", InvalidAudience)
     if trusted is not None and auds is not None:
         extra = [a for a in auds if a != expected and a not in trusted]
         trace.check(section, "no untrusted extra audience", not extra, f"untrusted {extra}" if extra else "none", InvalidAudience)
@@ -97,7 +95,7 @@ def check_numeric(trace: Trace, claims: Mapping[str, Any], name: str, section: s
         trace.check(section, f"{name} present", not required, "absent", MissingClaim)
         return None
     value = claims[name]
-    trace.check(section, f"{name} is a NumericDate", is_numeric_date(value), f"{name} = {_show(value)}", InvalidClaim)
+    trace.check(section, f"{name} is a NumericDate", is_numeric_date(value), f"{name} = {as_evidence(value)}", InvalidClaim)
     return float(value)
 
 
@@ -187,7 +185,11 @@ def check_string(trace: Trace, claims: Mapping[str, Any], name: str, section: st
         return None
     value = claims[name]
     trace.check(
-        section, f"{name} is a non-empty string", isinstance(value, str) and bool(value), f"{name} = {_show(value)}", InvalidClaim
+        section,
+        f"{name} is a non-empty string",
+        isinstance(value, str) and bool(value),
+        f"{name} = {as_evidence(value)}",
+        InvalidClaim,
     )
     return value
 

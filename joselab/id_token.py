@@ -68,10 +68,10 @@ from .errors import (
 )
 from .jwe import decrypt_jwe, encrypt_compact
 from .jws import select_key, sign_compact, verify_jws
-from .keys import DemoKey, demo_key, load_jwks, public_jwks
+from .keys import DemoKey, as_jwk, demo_key, load_jwks, public_jwks
 from .parties.http import LocalServer, Network, Request, Response, json_response
 from .parties.store import Database, ReplayStore
-from .trace import Trace
+from .trace import Trace, as_evidence
 
 __all__ = [
     "DEMO_ACR",
@@ -148,11 +148,6 @@ def _secret_key(secret: str) -> jwk.JWK:
     return jwk.JWK(kty="oct", k=b64url_encode(secret.encode("utf-8")))
 
 
-def _show(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 # -- registration ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ClientRegistration:
@@ -210,7 +205,7 @@ class OpenIDProvider:
         api_audience: str = "https://api.bank.example",
     ) -> None:
         key = key if key is not None else demo_key("rfc7515-a2-rsa")
-        self.key: jwk.JWK = key.jwk if isinstance(key, DemoKey) else key
+        self.key: jwk.JWK = as_jwk(key)
         self.clock = clock
         self.ids = ids if ids is not None else DemoIds(3)
         self.id_token_lifetime = id_token_lifetime
@@ -585,7 +580,7 @@ class IdTokenValidator:
             "RFC 7519 §5.2",
             "cty is JWT: a signed JWT is nested inside",
             isinstance(cty, str) and normalise_typ(cty) == "jwt",
-            f"cty = {_show(cty)}",
+            f"cty = {as_evidence(cty)}",
             InvalidType,
         )
         try:
@@ -600,7 +595,7 @@ class IdTokenValidator:
             "RFC 8725 §3.11",
             "typ absent or JWT (not an access token or another kind of JWT)",
             typ is None or (isinstance(typ, str) and normalise_typ(typ) == "jwt"),
-            f"typ = {_show(typ)}",
+            f"typ = {as_evidence(typ)}",
             InvalidType,
         )
         claims = parsed.claims()
@@ -618,7 +613,7 @@ class IdTokenValidator:
             "OIDC Core §2",
             "sub is a string of 1-255 ASCII characters",
             isinstance(sub, str) and 0 < len(sub) <= 255 and sub.isascii(),
-            f"sub = {_show(sub)}",
+            f"sub = {as_evidence(sub)}",
             InvalidClaim,
         )
         check_issuer(trace, claims, self.issuer, STEP.format(2))
@@ -634,14 +629,14 @@ class IdTokenValidator:
             STEP.format(4),
             "azp is a StringOrURI (no extension in use defines more)",
             isinstance(azp, str) and bool(azp),
-            f"azp = {_show(azp)}",
+            f"azp = {as_evidence(azp)}",
             InvalidClaim,
         )
         trace.check(
             STEP.format(5),
-            f"azp equals the client_id {_show(self.client_id)}",
+            f"azp equals the client_id {as_evidence(self.client_id)}",
             azp == self.client_id,
-            f"azp = {_show(azp)}",
+            f"azp = {as_evidence(azp)}",
             InvalidAudience,
         )
 
@@ -697,10 +692,14 @@ class IdTokenValidator:
         if acr_values:
             acr = claims.get("acr")
             trace.check(
-                section, f"acr is one of the requested {list(acr_values)}", acr in acr_values, f"acr = {_show(acr)}", InvalidClaim
+                section,
+                f"acr is one of the requested {list(acr_values)}",
+                acr in acr_values,
+                f"acr = {as_evidence(acr)}",
+                InvalidClaim,
             )
         else:
-            trace.check(section, "acr not requested: nothing to check", True, f"acr = {_show(claims.get('acr'))}")
+            trace.check(section, "acr not requested: nothing to check", True, f"acr = {as_evidence(claims.get('acr'))}")
         section = STEP.format(13)
         if max_age is None:
             trace.check(section, "max_age not sent: nothing to check", True, "auth_time not requested")
@@ -714,7 +713,11 @@ class IdTokenValidator:
             MissingClaim,
         )
         trace.check(
-            section, "auth_time is a NumericDate", is_numeric_date(auth_time), f"auth_time = {_show(auth_time)}", InvalidClaim
+            section,
+            "auth_time is a NumericDate",
+            is_numeric_date(auth_time),
+            f"auth_time = {as_evidence(auth_time)}",
+            InvalidClaim,
         )
         now = self.clock.now()
         age = now - auth_time

@@ -178,11 +178,16 @@ def load_jwks(data: str | bytes | dict[str, Any], *, public_only: bool = True) -
     return keyset
 
 
+def as_jwk(key: jwk.JWK | DemoKey) -> jwk.JWK:
+    """The JWK itself, whether given a :class:`DemoKey` or a JWK."""
+    return key.jwk if isinstance(key, DemoKey) else key
+
+
 def public_jwks(*keys: jwk.JWK | DemoKey) -> dict[str, Any]:
     """A JWK Set document with the public halves of ``keys`` (what a ``jwks_uri`` serves)."""
     out = []
     for key in keys:
-        k = key.jwk if isinstance(key, DemoKey) else key
+        k = as_jwk(key)
         if k["kty"] == "oct":
             raise KeySetError("a symmetric key never goes into a published JWK Set")
         out.append(k.export_public(as_dict=True))

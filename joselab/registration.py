@@ -68,9 +68,9 @@ from .errors import (
     ValidationError,
 )
 from .jws import encode_claims, encode_header, sign_compact, verify_jws
-from .keys import DemoKey, demo_key, load_jwks, public_jwks
+from .keys import DemoKey, as_jwk, demo_key, load_jwks, public_jwks
 from .parties import Database, HttpResponse, LocalServer, Network, ReplayStore, Request, Response, json_response
-from .trace import Trace
+from .trace import Trace, as_evidence
 
 DIRECTORY_HOST = "keystore.directory.example"
 AS_HOST = "as.bank.example"
@@ -133,11 +133,6 @@ class SoftwareNotApproved(ValidationError):
 class InvalidRedirectUri(InvalidClaim):
     """A requested redirect URI is not https, or not one the statement allows: RFC 7591 §3.2.2
     ``invalid_redirect_uri``."""
-
-
-def _show(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 90 else text[:87] + "..."
 
 
 def is_https_url(value: Any) -> bool:
@@ -225,7 +220,11 @@ class SoftwareStatementValidator:
         alg = parsed.header.get("alg")
         unsigned = isinstance(alg, str) and alg.lower() == "none"
         trace.check(
-            "RFC 7591 §2.3", "statement is signed (alg is not none)", not unsigned, f"alg = {_show(alg)}", AlgorithmNotAllowed
+            "RFC 7591 §2.3",
+            "statement is signed (alg is not none)",
+            not unsigned,
+            f"alg = {as_evidence(alg)}",
+            AlgorithmNotAllowed,
         )
         self._check_typ(trace, parsed.header)
 
@@ -233,7 +232,7 @@ class SoftwareStatementValidator:
         # Exact "JWT", as the directory writes it; the request carries the same typ, which is why
         # RFC 8725 §3.12 is enforced on the claims below rather than here.
         typ = header.get("typ")
-        trace.check(OB_SSA, "typ is JWT", typ == "JWT", f"typ = {_show(typ)}", InvalidType)
+        trace.check(OB_SSA, "typ is JWT", typ == "JWT", f"typ = {as_evidence(typ)}", InvalidType)
 
     def validate(self, ssa: str, *, strict: bool = False) -> Trace:
         """Validate ``ssa``; on success ``trace.result`` is its claims set."""
@@ -254,7 +253,7 @@ class SoftwareStatementValidator:
                 trusted = [d.issuer for d in self.directories]
                 iss = claims.get("iss")
                 trace.check(
-                    "RFC 7591 §2.3", "iss names a trusted directory", iss in trusted, f"iss = {_show(iss)}", InvalidIssuer
+                    "RFC 7591 §2.3", "iss names a trusted directory", iss in trusted, f"iss = {as_evidence(iss)}", InvalidIssuer
                 )
             present = [name for name in ("aud", "software_statement") if name in claims]
             trace.check(
@@ -290,15 +289,17 @@ class SoftwareStatementValidator:
             )
             uris = claims["software_redirect_uris"]
             ok = _string_list(uris) and all(is_https_url(u) for u in uris)
-            trace.check(OB_SSA, "software_redirect_uris: non-empty array of https URLs", ok, _show(uris), InvalidClaim)
+            trace.check(OB_SSA, "software_redirect_uris: non-empty array of https URLs", ok, as_evidence(uris), InvalidClaim)
             roles = claims["software_roles"]
             ok = _string_list(roles) and set(roles) <= KNOWN_ROLES
-            trace.check(OB_SSA, f"software_roles: non-empty array of {sorted(KNOWN_ROLES)}", ok, _show(roles), InvalidClaim)
+            trace.check(OB_SSA, f"software_roles: non-empty array of {sorted(KNOWN_ROLES)}", ok, as_evidence(roles), InvalidClaim)
             endpoint = claims["software_jwks_endpoint"]
-            trace.check(OB_SSA, "software_jwks_endpoint is an https URL", is_https_url(endpoint), _show(endpoint), InvalidClaim)
+            trace.check(
+                OB_SSA, "software_jwks_endpoint is an https URL", is_https_url(endpoint), as_evidence(endpoint), InvalidClaim
+            )
             status = claims["org_status"]
             trace.check(
-                OB_SSA, 'org_status is "Active"', status == "Active", f"org_status = {_show(status)}", SoftwareNotApproved
+                OB_SSA, 'org_status is "Active"', status == "Active", f"org_status = {as_evidence(status)}", SoftwareNotApproved
             )
             trace.result = claims
         return trace.raise_for_failure() if strict else trace
@@ -327,7 +328,7 @@ def _check_jti(trace: Trace, claims: Mapping[str, Any]) -> None:
     # The value itself stays out of the evidence: in production it is random.
     jti = claims.get("jti")
     ok = isinstance(jti, str) and 0 < len(jti) <= 256
-    evidence = f"{len(jti)} characters" if isinstance(jti, str) else f"jti = {_show(jti)}"
+    evidence = f"{len(jti)} characters" if isinstance(jti, str) else f"jti = {as_evidence(jti)}"
     trace.check(
         "RFC 7519 §4.1.7", "jti is a string of 1 to 256 characters", ok, evidence, MissingClaim if jti is None else InvalidClaim
     )
@@ -431,17 +432,19 @@ class RegistrationRequestValidator:
                     OB_DCR,
                     "software_id matches the statement's",
                     sid == ssa_claims.get("software_id"),
-                    f"request {_show(sid)}, statement {_show(ssa_claims.get('software_id'))}",
+                    f"request {as_evidence(sid)}, statement {as_evidence(ssa_claims.get('software_id'))}",
                     InvalidClaim,
                 )
             uris = claims.get("redirect_uris")
-            trace.check(OB_DCR, "redirect_uris: non-empty array of strings", _string_list(uris), _show(uris), InvalidRedirectUri)
+            trace.check(
+                OB_DCR, "redirect_uris: non-empty array of strings", _string_list(uris), as_evidence(uris), InvalidRedirectUri
+            )
             not_https = [u for u in uris if not is_https_url(u)]
             trace.check(
                 OB_DCR,
                 "every redirect_uri is https",
                 not not_https,
-                f"not https: {_show(not_https)}" if not_https else "all https",
+                f"not https: {as_evidence(not_https)}" if not_https else "all https",
                 InvalidRedirectUri,
             )
             allowed = ssa_claims.get("software_redirect_uris") or []
@@ -450,7 +453,7 @@ class RegistrationRequestValidator:
                 "RFC 7591 §3.1.1",
                 "redirect_uris within the statement's software_redirect_uris",
                 not outside,
-                f"not in the statement: {_show(outside)}" if outside else f"{len(uris)} of {len(allowed)}",
+                f"not in the statement: {as_evidence(outside)}" if outside else f"{len(uris)} of {len(allowed)}",
                 InvalidRedirectUri,
             )
             method = claims.get("token_endpoint_auth_method")
@@ -458,7 +461,7 @@ class RegistrationRequestValidator:
                 OB_DCR,
                 f"token_endpoint_auth_method in {list(self.auth_methods)}",
                 method in self.auth_methods,
-                f"token_endpoint_auth_method = {_show(method)}",
+                f"token_endpoint_auth_method = {as_evidence(method)}",
                 InvalidClaim,
             )
             keyish = [n for n in ("jwks", "jwks_uri") if n in claims]
@@ -484,7 +487,7 @@ class RegistrationRequestValidator:
 
     def _check_typ(self, trace: Trace, parsed: CompactJWS) -> None:
         typ = parsed.header.get("typ")
-        trace.check(OB_DCR, "typ is JWT", typ == "JWT", f"typ = {_show(typ)}", InvalidType)
+        trace.check(OB_DCR, "typ is JWT", typ == "JWT", f"typ = {as_evidence(typ)}", InvalidType)
 
 
 def registered_metadata(
@@ -564,7 +567,7 @@ class Directory:
 
     @property
     def _jwk(self) -> jwk.JWK:
-        return self.key.jwk if isinstance(self.key, DemoKey) else self.key
+        return as_jwk(self.key)
 
     def trusted(self) -> TrustedDirectory:
         """How an AS that trusts this directory configures it."""
@@ -617,7 +620,7 @@ class Client:
 
     @property
     def jwk(self) -> jwk.JWK:
-        return self.key.jwk if isinstance(self.key, DemoKey) else self.key
+        return as_jwk(self.key)
 
     def request_claims(self, ssa: str, audience: str, *, lifetime: int = 300, **changes: Any) -> dict[str, Any]:
         """The request's claims; ``changes`` replace claims (None removes one)."""

@@ -11,6 +11,7 @@ it. In a notebook a trace renders as a table; as text it prints one line a check
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +22,12 @@ from .errors import JoselabError, ValidationError
 # Colours that read on light and dark themes (the site and JupyterLab alike).
 _PASS = "rgba(46, 160, 67, 0.15)"
 _FAIL = "rgba(248, 81, 73, 0.22)"
+
+
+def as_evidence(value: object, limit: int = 80) -> str:
+    """A JSON value as a row's evidence: compact JSON, cut to ``limit`` characters."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class Outcome(StrEnum):

@@ -25,7 +25,7 @@ from ..clock import Clock
 from ..errors import InvalidType
 from ..jwe import decrypt_jwe, encrypt_compact
 from ..jws import KeySource, sign_compact, verify_jws
-from ..keys import DemoKey
+from ..keys import DemoKey, as_jwk
 from ..trace import Trace
 
 #: Key management algorithms for message bodies: RSA-OAEP with SHA-256, or ECDH-ES with AES key wrap.
@@ -34,12 +34,8 @@ KEY_ALGORITHMS = ("RSA-OAEP-256", "ECDH-ES+A256KW")
 ENCRYPTIONS = ("A256GCM",)
 
 
-def _jwk(key: jwk.JWK | DemoKey) -> jwk.JWK:
-    return key.jwk if isinstance(key, DemoKey) else key
-
-
 def _public(key: jwk.JWK | DemoKey) -> jwk.JWK:
-    k = _jwk(key)
+    k = as_jwk(key)
     return jwk.JWK(**k.export_public(as_dict=True))
 
 
@@ -68,7 +64,7 @@ def decrypt_body(
     encryptions: Collection[str] = ENCRYPTIONS,
 ) -> bytes:
     """Decrypt a JWE body with the recipient's private key; the JWE rows go on ``trace``."""
-    _, plaintext = decrypt_jwe(trace, token, _jwk(key), algorithms, encryptions)
+    _, plaintext = decrypt_jwe(trace, token, as_jwk(key), algorithms, encryptions)
     return plaintext
 
 
@@ -82,7 +78,7 @@ def sign_then_encrypt(
     enc: str = "A256GCM",
 ) -> str:
     """A nested JWT (RFC 7519 §7.1 step 5): sign ``claims``, then encrypt the JWS with ``cty: JWT``."""
-    inner = sign_compact(claims, _jwk(signing_key), sign_header)
+    inner = sign_compact(claims, as_jwk(signing_key), sign_header)
     public = _public(recipient)
     return encrypt_compact(inner, public, {"alg": alg, "enc": enc, "kid": public["kid"], "cty": "JWT"})
 
@@ -106,7 +102,7 @@ class NestedJWTValidator:
         leeway: int = 30,
         max_lifetime: int = 3600,
     ) -> None:
-        self.decryption_key = _jwk(decryption_key)
+        self.decryption_key = as_jwk(decryption_key)
         self.signer_keys = signer_keys
         self.algorithms = tuple(algorithms)
         self.key_algorithms = tuple(key_algorithms)

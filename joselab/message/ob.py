@@ -22,7 +22,6 @@ verifier already expects (never a URL the header names: RFC 8725 §3.10).
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -47,9 +46,9 @@ from ..errors import (
     ValidationError,
 )
 from ..jws import KeySource, select_key
-from ..keys import DemoKey, load_jwks
+from ..keys import DemoKey, as_jwk, load_jwks
 from ..parties.http import Network
-from ..trace import Trace
+from ..trace import Trace, as_evidence
 from .detached import sign_detached, verify_detached
 
 OB_IAT = "http://openbanking.org.uk/iat"
@@ -176,7 +175,7 @@ class OBSigner:
         typ: str | None = "JOSE",
         cty: str | None = "application/json",
     ) -> None:
-        self.key = key.jwk if isinstance(key, DemoKey) else key
+        self.key = as_jwk(key)
         self.participant = participant
         self.trust_anchor = trust_anchor
         self.clock = clock
@@ -213,11 +212,6 @@ class OBSigner:
         header = {k: v for k, v in self.header(cty=cty).items() if k not in omit}
         header.update(header_overrides or {})
         return sign_detached(body, self.key, header)
-
-
-def _show(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 70 else text[:67] + "..."
 
 
 class OBVerifier:
@@ -278,7 +272,7 @@ class OBVerifier:
             f"{sec} (kid)",
             "kid is present (a non-empty string)",
             isinstance(header.get("kid"), str) and bool(header.get("kid")),
-            f"kid = {_show(header.get('kid'))}" if "kid" in header else "absent",
+            f"kid = {as_evidence(header.get('kid'))}" if "kid" in header else "absent",
             MissingClaim,
         )
         if profile.unencoded:
@@ -286,7 +280,7 @@ class OBVerifier:
                 f"{sec} (b64); RFC 7797 §3",
                 "b64 is false: the body is signed unencoded",
                 header.get("b64") is False,
-                f"b64 = {_show(header.get('b64'))}" if "b64" in header else "absent",
+                f"b64 = {as_evidence(header.get('b64'))}" if "b64" in header else "absent",
                 InvalidHeader,
             )
         else:
@@ -294,13 +288,13 @@ class OBVerifier:
                 f"{sec} (b64)",
                 "b64 is absent: the body is signed base64url-encoded",
                 "b64" not in header,
-                f"b64 = {_show(header.get('b64'))}" if "b64" in header else "absent",
+                f"b64 = {as_evidence(header.get('b64'))}" if "b64" in header else "absent",
                 InvalidHeader,
             )
         if "typ" in header:
             typ = header["typ"]
             ok = isinstance(typ, str) and normalise_typ(typ) == "jose"  # RFC 7515 §4.1.9: "application/" optional
-            trace.check(f"{sec} (typ); RFC 7515 §4.1.9", "typ is JOSE", ok, f"typ = {_show(typ)}", InvalidType)
+            trace.check(f"{sec} (typ); RFC 7515 §4.1.9", "typ is JOSE", ok, f"typ = {as_evidence(typ)}", InvalidType)
         if "cty" in header:
             cty = header["cty"]
             # RFC 7515 §4.1.10: "application/" may be omitted, so "json" and "application/json" are one type.
@@ -309,7 +303,7 @@ class OBVerifier:
                 f"{sec} (cty); RFC 7515 §4.1.10",
                 f"cty is one of {list(self.accepted_cty)}",
                 ok,
-                f"cty = {_show(cty)}",
+                f"cty = {as_evidence(cty)}",
                 InvalidType,
             )
         iat = check_numeric(trace, header, OB_IAT, f"{sec} (iat)", required=True)
@@ -324,24 +318,32 @@ class OBVerifier:
         )
         iss = header.get(OB_ISS)
         trace.check(
-            f"{sec} (iss)", f"{OB_ISS} is present", OB_ISS in header, _show(iss) if OB_ISS in header else "absent", MissingClaim
+            f"{sec} (iss)",
+            f"{OB_ISS} is present",
+            OB_ISS in header,
+            as_evidence(iss) if OB_ISS in header else "absent",
+            MissingClaim,
         )
         trace.check(
             f"{sec} (iss)",
             f"{OB_ISS} is the expected {self.expected.role} {self.expected.iss!r}",
             iss == self.expected.iss,
-            f"iss = {_show(iss)}",
+            f"iss = {as_evidence(iss)}",
             InvalidIssuer,
         )
         tan = header.get(OB_TAN)
         trace.check(
-            f"{sec} (tan)", f"{OB_TAN} is present", OB_TAN in header, _show(tan) if OB_TAN in header else "absent", MissingClaim
+            f"{sec} (tan)",
+            f"{OB_TAN} is present",
+            OB_TAN in header,
+            as_evidence(tan) if OB_TAN in header else "absent",
+            MissingClaim,
         )
         trace.check(
             f"{sec} (tan)",
             f"{OB_TAN} is an allowlisted trust anchor {sorted(self.anchors)}",
             isinstance(tan, str) and tan in self.anchors,
-            f"tan = {_show(tan)}",
+            f"tan = {as_evidence(tan)}",
             InvalidClaim,
         )
         crit = header.get("crit")
@@ -352,7 +354,7 @@ class OBVerifier:
             f"{sec} (crit); RFC 7515 §4.1.11",
             f"crit lists exactly {list(profile.crit)}",
             exact,
-            f"crit = {_show(crit)}" if "crit" in header else "absent",
+            f"crit = {as_evidence(crit)}" if "crit" in header else "absent",
             UnsupportedCritical,
         )
 

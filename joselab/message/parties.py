@@ -25,7 +25,7 @@ from jwcrypto import jwk
 from ..clock import Clock, IdSource
 from ..compact import parse_json_object
 from ..errors import JoselabError, MalformedToken, ValidationError
-from ..keys import DemoKey
+from ..keys import DemoKey, as_jwk
 from ..parties.http import HttpResponse, LocalServer, Network, Request, Response
 from ..trace import Trace
 from .nesting import decrypt_body, encrypt_body
@@ -40,7 +40,7 @@ _INVALID_FORMAT = "UK.OBIE.Resource.InvalidFormat"
 
 
 def _public_jwk(key: jwk.JWK | DemoKey, use: str) -> dict[str, Any]:
-    k = key.jwk if isinstance(key, DemoKey) else key
+    k = as_jwk(key)
     return {**k.export_public(as_dict=True), "use": use}
 
 
