@@ -31,7 +31,7 @@ from typing import Any
 from jwcrypto import jwe, jwk
 from jwcrypto.common import JWException
 
-from .compact import MAX_TOKEN_LENGTH, CompactJWE, parse_jwe
+from .compact import MAX_TOKEN_LENGTH, CompactJWE, b64url_decode, parse_jwe
 from .errors import AlgorithmNotAllowed, DecryptionFailed, InvalidHeader, KeyNotFound, UnsupportedCritical, ValidationError
 from .jws import check_crit
 from .keys import KeyBinding, key_fits_jwe_alg
@@ -170,9 +170,21 @@ def check_recipient_key(
         trace.check("RFC 8725 §3.4", f"{label}epk: a public key on the recipient key's curve", ok, evidence, InvalidHeader)
 
 
+#: The NIST curves' field primes and coordinate sizes (FIPS 186-4 D.1.2; RFC 7518 §6.2.1.2 asks for
+#: full-size coordinates). ``cryptography`` checks that a point is on its curve, but reads a
+#: coordinate of p or more modulo p: the range check of SP 800-56A's partial validation is here.
+_FIELD = {
+    "P-256": (2**256 - 2**224 + 2**192 + 2**96 - 1, 32),
+    "P-384": (2**384 - 2**128 - 2**96 + 2**32 - 1, 48),
+    "P-521": (2**521 - 1, 66),
+}
+
+
 def _check_epk(epk: Any, key: jwk.JWK) -> tuple[bool, str]:
     """Whether ``epk`` is a public key of the recipient key's type and curve whose point is valid
-    (RFC 7518 §4.6.1.1: epk MUST be present; RFC 8725 §3.4: validate it on the recipient's curve)."""
+    (RFC 7518 §4.6.1.1: epk MUST be present; RFC 8725 §3.4: validate it on the recipient's curve,
+    for P-256/384/521 by SP 800-56A's partial public-key validation: coordinates of full size and
+    below the field prime, point on the curve)."""
     if not isinstance(epk, dict):
         return False, "epk absent" if epk is None else f"epk is {type(epk).__name__}, not a JWK object"
     kty, crv = epk.get("kty"), epk.get("crv")
@@ -181,6 +193,17 @@ def _check_epk(epk: Any, key: jwk.JWK) -> tuple[bool, str]:
     private = sorted({"d", "p", "q", "dp", "dq", "qi", "k"} & set(epk))
     if private:
         return False, f"epk carries private members {private}"
+    if kty == "EC" and crv in _FIELD:
+        prime, size = _FIELD[crv]
+        for name in ("x", "y"):
+            try:
+                raw = b64url_decode(epk.get(name), f"epk {name}")
+            except ValidationError:
+                return False, f"epk {name} is not base64url"
+            if len(raw) != size:
+                return False, f"epk on {crv}: {name} is {len(raw)} bytes, not the {size} of a coordinate"
+            if int.from_bytes(raw, "big") >= prime:
+                return False, f"epk on {crv}: {name} is not below the field prime"
     try:
         # jwcrypto builds the key lazily; exporting it makes cryptography build the public key, which
         # refuses a point that is not on the curve ("Point is not on the curve specified").
