@@ -146,8 +146,8 @@ def key_fits_alg(key: jwk.JWK | dict[str, Any], alg: str) -> tuple[bool, str]:
 
 def same_algorithm(bound: str, alg: str, key: jwk.JWK | Mapping[str, Any]) -> bool:
     """Whether ``alg`` names the algorithm ``bound``: the same name, or ``EdDSA`` (RFC 8037 §3.1, which
-    RFC 9864 §4.1.2 deprecates) and the fully specified name of the key's curve (``Ed25519``,
-    ``Ed448``, RFC 9864 §2.2), which are one computation on that key."""
+    RFC 9864 deprecates) and the fully specified name of the key's curve (``Ed25519``, ``Ed448``,
+    RFC 9864 §2.2), which are one computation on that key."""
     if bound == alg:
         return True
     crv = key.get("crv")

@@ -25,7 +25,7 @@ from joselab.errors import InvalidHeader
 from joselab.jwe import decrypt_jwe, encrypt_compact
 from joselab.message.nesting import NestedJWTValidator, sign_then_encrypt
 
-MERIADOC = demo_key("rfc7520-meriadoc-p256").jwk  # P-256, ECDH-ES+A256KW (RFC 7520 §5.5 key)
+MERIADOC = demo_key("rfc7520-meriadoc-p256").jwk  # P-256: the book's ECDH-ES+A256KW recipient (key of RFC 7520 §5.5)
 PEREGRIN = demo_key("rfc7520-peregrin-p384").jwk  # P-384
 ALGS, ENCS = ["ECDH-ES+A256KW"], ["A256GCM"]
 EPK_ROW = "epk: a public key on the recipient key's curve"
