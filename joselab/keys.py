@@ -209,7 +209,8 @@ class KeyBinding:
         """The one algorithm ``key`` serves, and how that was decided (evidence for a trace row);
         ``(None, why)`` when it serves none. ``allowed`` is the verifier's allowlist, ``use`` is
         ``"sig"`` (JWS) or ``"enc"`` (JWE key management)."""
-        kid, kty, crv = key.get("kid"), key.get("kty"), key.get("crv")
+        kid, kty, crv = key.get("kid"), str(key.get("kty")), key.get("crv")
+        crv = crv if isinstance(crv, str) else None
         configured = self.by_kid.get(kid) if isinstance(kid, str) else None
         own = key.get("alg")
         if own is not None:
@@ -220,11 +221,11 @@ class KeyBinding:
             return own, f"{own}, its JWK's alg"
         if configured is not None:
             return configured, f"{configured}, configured for kid {kid!r}"
-        by_type = self.by_type.get((str(kty), crv if isinstance(crv, str) else None))
+        by_type = self.by_type.get((kty, crv))
         if by_type is not None:
             return by_type, f"{by_type}, configured for {kty} {crv or ''}".rstrip() + " keys"
-        if use == "sig" and (str(kty), crv) in CURVE_ALGORITHMS:
-            alg = CURVE_ALGORITHMS[(str(kty), crv)]
+        if use == "sig" and (kty, crv) in CURVE_ALGORITHMS:
+            alg = CURVE_ALGORITHMS[(kty, crv)]
             return alg, f"{alg}, the one algorithm of curve {crv}"
         fitting = sorted({a for a in allowed if isinstance(a, str) and _fits_type(key, a, use)})
         if len(fitting) == 1:
