@@ -11,11 +11,11 @@ from .compact import b64url_decode, b64url_encode, decode_unverified, parse, par
 from .display import TokenView, show
 from .errors import JoselabError, ValidationError
 from .jws import sign_compact, verify_jws
-from .keys import demo_key, demo_keys, generate_key, load_jwks, public_jwks
+from .keys import KeyBinding, demo_key, demo_keys, generate_key, load_jwks, public_jwks
 from .trace import Check, Outcome, Trace
 
 __all__ = [
-    "DEMO_EPOCH", "Check", "DemoIds", "FixedClock", "JoselabError", "Outcome", "RandomIds", "SystemClock",
+    "DEMO_EPOCH", "Check", "DemoIds", "FixedClock", "JoselabError", "KeyBinding", "Outcome", "RandomIds", "SystemClock",
     "TokenView", "Trace", "ValidationError", "b64url_decode", "b64url_encode", "decode_unverified",
     "demo_key", "demo_keys", "generate_key", "load_jwks", "parse", "parse_jwe", "parse_jws",
     "public_jwks", "show", "sign_compact", "verify_jws",

@@ -93,7 +93,7 @@ from .errors import (
     UnexpectedTokenKind,
 )
 from .jws import KeySource, sign_compact, verify_jws
-from .keys import DemoKey, as_jwk, demo_key, load_jwks
+from .keys import DemoKey, KeyBinding, as_jwk, demo_key, load_jwks
 from .parties import Database, LocalServer, Network, Request, Response, json_response
 from .trace import Trace, as_evidence
 
@@ -160,6 +160,7 @@ class AccessTokenValidator:
         algorithms: Sequence[str] = ("RS256", "PS256"),
         leeway: int = 60,
         max_lifetime: int = 3600,
+        binding: KeyBinding | None = None,
     ) -> None:
         if not isinstance(leeway, int) or not 0 <= leeway <= MAX_LEEWAY:
             # A configuration mistake, not bad input: fail loudly at construction.
@@ -174,6 +175,9 @@ class AccessTokenValidator:
         self.leeway = leeway
         self.max_lifetime = max_lifetime
         self.max_token_length = MAX_TOKEN_LENGTH
+        # RFC 8725 §3.1: one algorithm per key. The default binds a key by its JWK's alg; an RSA key
+        # without one serves nothing while both RS256 and PS256 are allowed, unless configured here.
+        self.binding = binding
 
     def __repr__(self) -> str:
         return (
@@ -217,6 +221,7 @@ class AccessTokenValidator:
                 signature_section="RFC 9068 §4 (5)",
                 check_header=self._check_header(trace),
                 max_length=self.max_token_length,
+                binding=self.binding,
             )
             claims = parsed.claims()
             check_issuer(trace, claims, self.issuer, "RFC 9068 §4 (3)")

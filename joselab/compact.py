@@ -217,7 +217,13 @@ def parse_jws(token: str, *, detached_payload: bytes | None = None, max_length: 
             raise MalformedToken("payload part is empty for detached content", "RFC 7515 Appendix F", "payload part present")
         payload = bytes(detached_payload)
     elif b64 is False:
-        payload = payload_segment.encode("utf-8")  # RFC 7797 §5.2: the compact payload is the raw bytes
+        try:
+            payload = payload_segment.encode("utf-8")  # RFC 7797 §5.2: the compact payload is the raw bytes
+        except UnicodeEncodeError:
+            # A str can hold a lone surrogate, which no UTF-8 byte sequence encodes.
+            raise MalformedToken(
+                "unencoded payload is UTF-8 text", "RFC 3629 §3", "a lone surrogate: no UTF-8 encoding"
+            ) from None
     else:
         payload = b64url_decode(payload_segment, "payload")
     return CompactJWS(token, protected, payload_segment, sig, header, payload, signature)

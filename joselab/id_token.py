@@ -68,7 +68,7 @@ from .errors import (
 )
 from .jwe import decrypt_jwe, encrypt_compact
 from .jws import select_key, sign_compact, verify_jws
-from .keys import DemoKey, as_jwk, demo_key, load_jwks, public_jwks
+from .keys import DemoKey, KeyBinding, as_jwk, demo_key, load_jwks, public_jwks
 from .parties.http import LocalServer, Network, Request, Response, json_response
 from .parties.store import Database, ReplayStore
 from .trace import Trace, as_evidence
@@ -493,6 +493,7 @@ class IdTokenValidator:
         iat_window: int = 600,
         max_lifetime: int = 3600,
         require_hashes: bool = False,
+        binding: KeyBinding | None = None,
     ) -> None:
         if (decryption_key is None) != (encryption_alg is None) or (encryption_alg is None) != (encryption_enc is None):
             raise JoselabError("decryption_key, encryption_alg and encryption_enc go together (step 1)")
@@ -512,6 +513,7 @@ class IdTokenValidator:
         self.iat_window = iat_window
         self.max_lifetime = max_lifetime
         self.require_hashes = require_hashes
+        self.binding = binding  # RFC 8725 §3.1: the one algorithm of each key (joselab.keys.KeyBinding)
 
     @property
     def encrypted(self) -> bool:
@@ -542,6 +544,7 @@ class IdTokenValidator:
                 self.algorithms,
                 signature_section=STEP.format(6),
                 check_header=lambda p: self._before_signature(trace, p),
+                binding=self.binding,
             )
             claims = parsed.claims()
             alg = parsed.header["alg"]
@@ -573,7 +576,7 @@ class IdTokenValidator:
         )
         assert self.decryption_key is not None and self.encryption_alg and self.encryption_enc
         parsed, plaintext = decrypt_jwe(
-            trace, token, self.decryption_key, [self.encryption_alg], [self.encryption_enc], section=section
+            trace, token, self.decryption_key, [self.encryption_alg], [self.encryption_enc], section=section, binding=self.binding
         )
         cty = parsed.header.get("cty")
         trace.check(
@@ -594,7 +597,7 @@ class IdTokenValidator:
         trace.check(
             "RFC 8725 §3.11",
             "typ absent or JWT (not an access token or another kind of JWT)",
-            typ is None or (isinstance(typ, str) and normalise_typ(typ) == "jwt"),
+            "typ" not in parsed.header or (isinstance(typ, str) and normalise_typ(typ) == "jwt"),  # typ: null is not absent
             f"typ = {as_evidence(typ)}",
             InvalidType,
         )

@@ -8,8 +8,10 @@ book; each step is a row of the caller's trace:
 2. ``alg`` on the caller's allowlist, never ``none`` (RFC 8725 §3.1; CVE-2015-9235 and friends);
 3. ``crit`` well formed and fully understood (RFC 7515 §4.1.11);
 4. no key or key URL taken from the token itself (RFC 8725 §3.10; ``jwk`` injection, CVE-2018-0114);
-5. ``kid`` selects one trusted key, and that key fits ``alg`` (RFC 8725 §3.1: one key, one
-   algorithm; this is what stops RS256→HS256 key confusion, CVE-2016-10555);
+5. ``kid`` selects one trusted key, the one algorithm that key serves is ``alg``, and the key fits
+   it (RFC 8725 §3.1: "each key MUST be used with exactly one algorithm"; see
+   :class:`~joselab.keys.KeyBinding` for a key whose JWK has no ``alg``). This is what stops
+   RS256→HS256 key confusion (CVE-2016-10555), and one RSA key verifying both RS256 and PS256;
 6. the signature has the exact length ``alg`` defines (ECDSA r||s, RFC 7518 §3.4; CVE-2022-21449
    "psychic signatures" sent r = s = 0) and verifies over the exact signing input.
 
@@ -38,7 +40,7 @@ from .errors import (
     UnsupportedCritical,
     ValidationError,
 )
-from .keys import key_fits_alg
+from .keys import MIXED_KEYS_MESSAGE, KeyBinding, key_fits_alg, mixes_secret_and_public, same_algorithm
 from .trace import Trace
 
 #: Header parameter names the JOSE specs define (RFC 7515 §4.1, RFC 7516 §4.1, RFC 7518 §4.6-4.8,
@@ -110,10 +112,10 @@ def sign_compact(payload: bytes | Mapping[str, Any], key: jwk.JWK, header: Mappi
 
 def check_crit(header: Mapping[str, Any], understood: Collection[str]) -> str:
     """Apply RFC 7515 §4.1.11 to a protected header; return evidence, raise on failure."""
-    crit = header.get("crit")
     section = "RFC 7515 §4.1.11"
-    if crit is None:
+    if "crit" not in header:
         return "no crit"
+    crit = header["crit"]  # present: null, a number or an object is malformed, not "no crit"
     if not isinstance(crit, list) or not crit:
         raise UnsupportedCritical("crit is a non-empty array", section, f"crit = {json.dumps(crit)[:60]}")
     if not all(isinstance(name, str) for name in crit):
@@ -132,19 +134,25 @@ def check_crit(header: Mapping[str, Any], understood: Collection[str]) -> str:
     return f"crit = {json.dumps(crit)}, all understood"
 
 
-def select_key(keys: KeySource, header: Mapping[str, Any]) -> jwk.JWK:
+def select_key(keys: KeySource, header: Mapping[str, Any], *, allow_secret_with_public: bool = False) -> jwk.JWK:
     """The trusted key for this header: by ``kid`` (RFC 7515 §4.1.4), or the only key when the set has
-    one and the header names none."""
+    one and the header names none. A ``kid`` that is present must be a string (``null`` is not "no
+    kid"). A JWK Set mixing secret and public keys is refused unless ``allow_secret_with_public``
+    (joselab policy, see :class:`~joselab.keys.KeyBinding`)."""
     kid = header.get("kid")
     section = "RFC 7515 §4.1.4"
-    if kid is not None and not isinstance(kid, str):
-        raise InvalidHeader("kid is a string", section, f"kid is {type(kid).__name__}")
+    if "kid" in header and not isinstance(kid, str):
+        raise InvalidHeader("kid is a string", section, f"kid = {json.dumps(kid)[:40]}")
     if callable(keys) and not isinstance(keys, jwk.JWKSet):
         key = keys(header)
         if key is None:
             raise KeyNotFound("kid names a trusted key", section, f"kid = {kid!r} unknown")
         return key
     candidates = list(keys["keys"])
+    if not allow_secret_with_public and mixes_secret_and_public(candidates):
+        raise KeyNotFound(
+            "trusted keys: no secret (oct) key beside public keys", "joselab policy; RFC 8725 §2.1", MIXED_KEYS_MESSAGE
+        )
     if kid is None:
         if len(candidates) == 1:
             return candidates[0]
@@ -166,6 +174,7 @@ def verify_jws(
     max_length: int = MAX_TOKEN_LENGTH,
     signature_section: str = "RFC 7515 §5.2",
     check_header: Callable[[CompactJWS], None] | None = None,
+    binding: KeyBinding | None = None,
 ) -> CompactJWS:
     """Run the shared JWS checks, each as a row of ``trace``; return the parsed token once its
     signature has verified. Raises the failing check's :class:`~joselab.errors.ValidationError`.
@@ -177,7 +186,11 @@ def verify_jws(
 
     ``b64: false`` (RFC 7797) is honoured only when the caller lists ``"b64"`` in ``understood_crit``
     and the token lists it in ``crit`` (RFC 7797 §6): a verifier that did not opt in, such as a JWT
-    validator (RFC 7797 §7 forbids unencoded JWTs), never reads a payload it would otherwise decode."""
+    validator (RFC 7797 §7 forbids unencoded JWTs), never reads a payload it would otherwise decode.
+
+    ``binding`` says which one algorithm each key serves (RFC 8725 §3.1); the default
+    :class:`~joselab.keys.KeyBinding` binds a key by its JWK's ``alg``, its curve, or the one
+    algorithm of its type on ``algorithms``, and refuses a key it cannot bind."""
     try:
         parsed = parse_jws(token, detached_payload=detached_payload, max_length=max_length)
     except ValidationError as exc:
@@ -195,6 +208,7 @@ def verify_jws(
         algorithms,
         understood_crit=understood_crit,
         signature_section=signature_section,
+        binding=binding,
     )
     return parsed
 
@@ -210,13 +224,18 @@ def verify_signature(
     understood_crit: Collection[str] = (),
     signature_section: str = "RFC 7515 §5.2",
     label: str = "",
+    binding: KeyBinding | None = None,
 ) -> jwk.JWK:
     """The header and signature rows every JWS shares, for one JOSE Header and one signature
     (RFC 7515 §5.2 steps 5 and 8): ``alg`` allowlisted, ``b64``/``crit`` understood, no embedded key,
     ``kid`` selecting a trusted key that fits ``alg``, the signature's exact length, and the signature
     over ``signing_input``. :func:`verify_jws` runs it for the compact form and
     :mod:`joselab.serialization` once per signature of a JSON JWS (``label`` names which). Returns the
-    key that verified."""
+    key that verified. ``binding`` as for :func:`verify_jws`.
+
+    ``typ`` and ``cty``, when present, must be strings (RFC 7515 §4.1.9, §4.1.10); a profile that
+    checks their values does so in its own row, and this one records a row only when one is not."""
+    binding = binding or KeyBinding()
     alg = header.get("alg")
     allowed = sorted(a for a in algorithms if a != "none")
     trace.check(
@@ -237,6 +256,9 @@ def verify_signature(
         listed = isinstance(crit, list) and "b64" in crit
         evidence = f"crit = {json.dumps(crit)[:80]}" if "crit" in header else "no crit"
         trace.check("RFC 7797 §6", f"{label}b64: false is listed in crit", listed, evidence, UnsupportedCritical)
+    for name, section in (("typ", "RFC 7515 §4.1.9"), ("cty", "RFC 7515 §4.1.10")):
+        if name in header and not isinstance(header[name], str):
+            trace.check(section, f"{label}{name} is a string", False, f"{name} = {json.dumps(header[name])[:40]}", InvalidHeader)
     if "crit" in header:
         evidence = _run(lambda: check_crit(header, understood_crit))
         trace.check(
@@ -251,13 +273,21 @@ def verify_signature(
         EmbeddedKeyRejected,
     )
     try:
-        key = select_key(keys, header)
+        key = select_key(keys, header, allow_secret_with_public=binding.allow_secret_with_public)
     except ValidationError as exc:
         trace.note_failure(exc)
         raise
     except JoselabError as exc:
         raise KeyNotFound("kid names a trusted key", "RFC 7515 §4.1.4", str(exc)) from None
     fits, why = key_fits_alg(key, alg)
+    if fits:  # the key's type fits alg; now, is alg the one algorithm it serves?
+        served, how = binding.algorithm_for(key, allowed)
+        if served is None:
+            fits, why = False, how
+        elif not same_algorithm(served, alg, key):
+            fits, why = False, f"serves {how}, not {alg}"
+        else:
+            why = f"serves {how}; {why}"
     trace.check(
         "RFC 8725 §3.1", f"{label}the key kid selects is one for {alg}", fits, f"kid={key.get('kid')!r}: {why}", KeyNotFound
     )

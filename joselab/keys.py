@@ -7,15 +7,18 @@ the book reproducible and are NEVER for production. Each carries its source.
 :func:`load_jwks` parses a JWK Set (RFC 7517 §5) and refuses what a verifier should not accept: a
 member that is not a key, duplicate ``kid`` values (RFC 7517 §4.5 asks them to be distinct so a
 ``kid`` picks one key), private parts in a set that should be public, and RSA keys under 2048 bits
-(RFC 7518 §3.3). :func:`key_fits_alg` ties a key to the algorithms it may be used with (RFC 8725 §3.1:
-"each key MUST be used with exactly one algorithm"), and :func:`generate_key` makes a fresh key for
-each algorithm the book uses, with ``Ed25519`` named as RFC 9864 does.
+(RFC 7518 §3.3). :func:`key_fits_alg` says whether a key's type and size fit an algorithm, and
+:class:`KeyBinding` says which *one* algorithm each trusted key serves (RFC 8725 §3.1: "each key MUST
+be used with exactly one algorithm, and this MUST be checked when the cryptographic operation is
+performed"), also when its JWK has no ``alg``. :func:`generate_key` makes a fresh key for each
+algorithm the book uses, with ``Ed25519`` named as RFC 9864 does.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -38,6 +41,22 @@ _HMAC_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
 _EC_CURVES = {"ES256": "P-256", "ES384": "P-384", "ES512": "P-521"}
 _OKP_CURVES = {"Ed25519": ("Ed25519",), "Ed448": ("Ed448",), "EdDSA": ("Ed25519", "Ed448")}
 _PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
+#: The curves that name one signature algorithm each (RFC 7518 §3.4, RFC 9864 §2.2): a key on one of
+#: them serves that algorithm unless configured otherwise.
+CURVE_ALGORITHMS = {
+    ("EC", "P-256"): "ES256", ("EC", "P-384"): "ES384", ("EC", "P-521"): "ES512",
+    ("OKP", "Ed25519"): "Ed25519", ("OKP", "Ed448"): "Ed448",
+}  # fmt: skip
+#: Key management algorithms (RFC 7518 §4.1) by the key type they take.
+_JWE_KEY_TYPES = {
+    "RSA": ("RSA1_5", "RSA-OAEP", "RSA-OAEP-256", "RSA-OAEP-384", "RSA-OAEP-512"),
+    "EC": ("ECDH-ES", "ECDH-ES+A128KW", "ECDH-ES+A192KW", "ECDH-ES+A256KW"),
+    "OKP": ("ECDH-ES", "ECDH-ES+A128KW", "ECDH-ES+A192KW", "ECDH-ES+A256KW"),
+    "oct": (
+        "dir", "A128KW", "A192KW", "A256KW", "A128GCMKW", "A192GCMKW", "A256GCMKW",
+        "PBES2-HS256+A128KW", "PBES2-HS384+A192KW", "PBES2-HS512+A256KW",
+    ),
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -95,8 +114,9 @@ def key_fits_alg(key: jwk.JWK | dict[str, Any], alg: str) -> tuple[bool, str]:
     """Whether ``key`` may be used with signature algorithm ``alg``, and why not (RFC 7518 §3,
     RFC 8037 §3.1, RFC 9864, RFC 8725 §3.1 and §3.5)."""
     kty = key.get("kty")
-    if key.get("alg") not in (None, alg):
-        return False, f"key is for {key.get('alg')}, not {alg}"
+    own = key.get("alg")
+    if own is not None and not (isinstance(own, str) and same_algorithm(own, alg, key)):
+        return False, f"key is for {own}, not {alg}"
     if key.get("use") not in (None, "sig"):
         return False, f"key use is {key.get('use')!r}, not 'sig'"
     if alg in _HMAC_BYTES:
@@ -124,8 +144,135 @@ def key_fits_alg(key: jwk.JWK | dict[str, Any], alg: str) -> tuple[bool, str]:
     return False, f"{alg} is not a signature algorithm joselab knows"
 
 
-def load_jwks(data: str | bytes | dict[str, Any], *, public_only: bool = True) -> jwk.JWKSet:
+def same_algorithm(bound: str, alg: str, key: jwk.JWK | Mapping[str, Any]) -> bool:
+    """Whether ``alg`` names the algorithm ``bound``: the same name, or ``EdDSA`` (RFC 8037 §3.1, which
+    RFC 9864 deprecates) and the fully specified name of the key's curve (``Ed25519``, ``Ed448``,
+    RFC 9864 §2.2), which are one computation on that key."""
+    if bound == alg:
+        return True
+    crv = key.get("crv")
+    return key.get("kty") == "OKP" and crv in ("Ed25519", "Ed448") and {bound, alg} <= {"EdDSA", crv}
+
+
+def _fits_type(key: jwk.JWK | Mapping[str, Any], alg: str, use: str) -> bool:
+    kty = key.get("kty")
+    if use == "enc":
+        if kty == "OKP" and key.get("crv") not in ("X25519", "X448"):
+            return False  # RFC 8037 §3.2: ECDH-ES takes X25519 or X448 OKP keys, not Ed25519 ones
+        return alg in _JWE_KEY_TYPES.get(str(kty), ())
+    if alg in _HMAC_BYTES:
+        return kty == "oct"
+    if alg[:2] in ("RS", "PS"):
+        return kty == "RSA"
+    if alg in _EC_CURVES:
+        return kty == "EC" and key.get("crv") == _EC_CURVES[alg]
+    if alg in _OKP_CURVES:
+        return kty == "OKP" and key.get("crv") in _OKP_CURVES[alg]
+    return False
+
+
+@dataclass(frozen=True)
+class KeyBinding:
+    """Which one algorithm each trusted key serves (RFC 8725 §3.1: "each key MUST be used with exactly
+    one algorithm"), and whether secret keys may sit beside public ones. A verifier takes one of these
+    with its keys; every validator in the book has a ``binding`` argument.
+
+    A key's algorithm is, in this order:
+
+    1. its JWK's ``alg`` member (RFC 7517 §4.4); a ``by_kid`` entry that names another one is a
+       conflict, and the key serves nothing;
+    2. ``by_kid[kid]``: ``KeyBinding(by_kid={"as-2026-01": "PS256"})``;
+    3. ``by_type[(kty, crv)]``, with ``crv`` ``None`` for RSA and ``oct`` keys:
+       ``KeyBinding(by_type={("RSA", None): "PS256"})``;
+    4. for a signature key on a curve that names one algorithm (:data:`CURVE_ALGORITHMS`: P-256 is
+       ES256, Ed25519 is Ed25519, ...), that algorithm. ``EdDSA`` is accepted as another name of the
+       curve's algorithm (see :func:`same_algorithm`), if the verifier's allowlist has it;
+    5. the one algorithm on the verifier's allowlist that takes this kind of key, if there is exactly
+       one (the allowlist is configuration too: an RS256-only verifier's RSA keys serve RS256).
+
+    Otherwise the key serves no algorithm and is refused: an RSA key without ``alg`` at a verifier
+    that allows RS256 *and* PS256, or an ``oct`` key at a decrypter that allows ``A128KW`` and
+    ``A128GCMKW``, must be configured by ``kid`` or by type.
+
+    ``allow_secret_with_public`` lets a key set hold symmetric (``oct``) keys beside public keys. It
+    is off by default (joselab policy): a secret published beside public keys is a leak, or the key
+    confusion of RFC 8725 §2.1 (RS256 → HS256) waiting for a verifier that picks keys loosely.
+    """
+
+    by_kid: Mapping[str, str] = field(default_factory=dict)
+    by_type: Mapping[tuple[str, str | None], str] = field(default_factory=dict)
+    allow_secret_with_public: bool = False
+
+    def algorithm_for(
+        self, key: jwk.JWK | Mapping[str, Any], allowed: Collection[str], *, use: str = "sig"
+    ) -> tuple[str | None, str]:
+        """The one algorithm ``key`` serves, and how that was decided (evidence for a trace row);
+        ``(None, why)`` when it serves none. ``allowed`` is the verifier's allowlist, ``use`` is
+        ``"sig"`` (JWS) or ``"enc"`` (JWE key management)."""
+        kid, kty, crv = key.get("kid"), str(key.get("kty")), key.get("crv")
+        crv = crv if isinstance(crv, str) else None
+        configured = self.by_kid.get(kid) if isinstance(kid, str) else None
+        own = key.get("alg")
+        if own is not None:
+            if not isinstance(own, str):
+                return None, "its JWK's alg is not a string"
+            if configured is not None and configured != own:
+                return None, f"its JWK says alg {own}, the configuration says {configured}"
+            return own, f"{own}, its JWK's alg"
+        if configured is not None:
+            return configured, f"{configured}, configured for kid {kid!r}"
+        by_type = self.by_type.get((kty, crv))
+        if by_type is not None:
+            return by_type, f"{by_type}, configured for {kty} {crv or ''}".rstrip() + " keys"
+        if use == "sig" and (kty, crv) in CURVE_ALGORITHMS:
+            alg = CURVE_ALGORITHMS[(kty, crv)]
+            return alg, f"{alg}, the one algorithm of curve {crv}"
+        fitting = sorted({a for a in allowed if isinstance(a, str) and _fits_type(key, a, use)})
+        if len(fitting) == 1:
+            return fitting[0], f"{fitting[0]}, the one {kty} algorithm on the allowlist"
+        what = f"{kty} key has no alg"
+        if not fitting:
+            return None, f"{what}, and no allowed algorithm takes it"
+        return None, f"{what} and the allowlist has {fitting}: configure its algorithm (by kid or key type)"
+
+
+MIXED_KEYS_MESSAGE = (
+    "key set mixes secret (oct) keys with public keys: refused (joselab policy; the RS256 → HS256 "
+    "confusion of RFC 8725 §2.1); allow_secret_with_public=True if this is meant"
+)
+
+
+def mixes_secret_and_public(keys: Collection[jwk.JWK] | Collection[Mapping[str, Any]]) -> bool:
+    """Whether a key set holds both symmetric (``oct``) and asymmetric keys."""
+    types = {k.get("kty") for k in keys}
+    return "oct" in types and bool(types - {"oct"})
+
+
+def key_fits_jwe_alg(key: jwk.JWK | Mapping[str, Any], alg: str, enc: str | None = None) -> tuple[bool, str]:
+    """Whether ``key`` may be the recipient key of key management algorithm ``alg`` (RFC 7518 §4.1):
+    its JWK's ``alg``, if any, is ``alg`` (for ``dir``, where the key is the content encryption key,
+    it may be the content encryption algorithm ``enc`` instead, as RFC 7520 §5.6's key is), its
+    ``use``, if any, is ``enc`` (RFC 7517 §4.2), and its type is the one ``alg`` takes (the sizes
+    are jwcrypto's to check)."""
+    own = key.get("alg")
+    if own is not None and own != alg and not (alg == "dir" and own == enc):
+        return False, f"key is for {own}, not {alg}"
+    if key.get("use") not in (None, "enc"):
+        return False, f"key use is {key.get('use')!r}, not 'enc'"
+    kty = key.get("kty")
+    if not _fits_type(key, alg, "enc"):
+        return False, f"{alg} does not take {kty} keys"
+    return True, f"{kty} {key.get('crv', '')}".rstrip() + " key"
+
+
+def load_jwks(
+    data: str | bytes | dict[str, Any], *, public_only: bool = True, allow_secret_with_public: bool = False
+) -> jwk.JWKSet:
     """Parse a JWK Set (RFC 7517 §5) and check its hygiene; raise :class:`KeySetError` if unsafe.
+
+    A set that mixes secret (``oct``) keys with public keys is refused unless
+    ``allow_secret_with_public`` (joselab policy; see :class:`KeyBinding`); with ``public_only`` (the
+    default) no secret is accepted at all.
 
     Text is capped at :data:`MAX_JWKS_BYTES` before it is parsed, and parsed strictly (no duplicate
     member names, which jwcrypto's ``JWKSet.from_json`` would resolve silently to the last one); a set
@@ -175,6 +322,8 @@ def load_jwks(data: str | bytes | dict[str, Any], *, public_only: bool = True) -
         except (JWException, ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
             # jwcrypto and cryptography raise several types on malformed members; all mean "not a key".
             raise KeySetError(f"key {i} is not a valid JWK: {type(exc).__name__}") from None
+    if not allow_secret_with_public and mixes_secret_and_public(list(keyset["keys"])):
+        raise KeySetError(MIXED_KEYS_MESSAGE)
     return keyset
 
 

@@ -68,7 +68,7 @@ from .errors import (
     ValidationError,
 )
 from .jws import encode_claims, encode_header, sign_compact, verify_jws
-from .keys import DemoKey, as_jwk, demo_key, load_jwks, public_jwks
+from .keys import DemoKey, KeyBinding, as_jwk, demo_key, load_jwks, public_jwks
 from .parties import Database, HttpResponse, LocalServer, Network, ReplayStore, Request, Response, json_response
 from .trace import Trace, as_evidence
 
@@ -187,6 +187,7 @@ class SoftwareStatementValidator:
         max_age: int = 86_400,
         leeway: int = 30,
         accept_unsigned: bool = False,
+        binding: KeyBinding | None = None,
     ) -> None:
         self.directories = tuple(directories)
         self.network = network
@@ -195,6 +196,7 @@ class SoftwareStatementValidator:
         self.max_age = max_age
         self.leeway = leeway
         self.accept_unsigned = accept_unsigned
+        self.binding = binding  # RFC 8725 §3.1: the one algorithm of each key (joselab.keys.KeyBinding)
 
     def _key_source(self, owner: dict[str, TrustedDirectory]):
         def lookup(header: Mapping[str, Any]) -> jwk.JWK | None:
@@ -243,7 +245,12 @@ class SoftwareStatementValidator:
                 parsed = self._accept_unsigned(trace, ssa)
             else:
                 parsed = verify_jws(
-                    trace, ssa, self._key_source(owner), self.algorithms, check_header=lambda p: self._check_header(trace, p)
+                    trace,
+                    ssa,
+                    self._key_source(owner),
+                    self.algorithms,
+                    check_header=lambda p: self._check_header(trace, p),
+                    binding=self.binding,
                 )
             claims = parsed.claims()
             if "directory" in owner:
@@ -378,6 +385,7 @@ class RegistrationRequestValidator:
         auth_methods: Collection[str] = AUTH_METHODS,
         leeway: int = 30,
         max_lifetime: int = 3600,
+        binding: KeyBinding | None = None,
     ) -> None:
         self.audience = audience
         self.network = network
@@ -387,6 +395,7 @@ class RegistrationRequestValidator:
         self.auth_methods = tuple(auth_methods)
         self.leeway = leeway
         self.max_lifetime = max_lifetime
+        self.binding = binding  # RFC 8725 §3.1: the one algorithm of each key (joselab.keys.KeyBinding)
 
     def validate(self, token: str, ssa_claims: Mapping[str, Any], ssa: str | None = None, *, strict: bool = False) -> Trace:
         """Validate ``token`` against the accepted statement (its claims, and its text ``ssa`` if the
@@ -400,7 +409,9 @@ class RegistrationRequestValidator:
             except JoselabError as exc:
                 keys, ok, evidence = None, False, str(exc)
             trace.check("RFC 8725 §3.10", "client keys from the statement's software_jwks_endpoint", ok, evidence, KeyNotFound)
-            parsed = verify_jws(trace, token, keys, self.algorithms, check_header=lambda p: self._check_typ(trace, p))
+            parsed = verify_jws(
+                trace, token, keys, self.algorithms, check_header=lambda p: self._check_typ(trace, p), binding=self.binding
+            )
             claims = parsed.claims()
             missing = [n for n in ("aud", "software_statement") if n not in claims]
             trace.check(

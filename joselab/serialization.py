@@ -60,8 +60,9 @@ from .errors import (
     UnsupportedCritical,
     ValidationError,
 )
-from .jwe import check_jwe_header, jwcrypto_decrypt
+from .jwe import check_jwe_header, check_recipient_key, jwcrypto_decrypt
 from .jws import KeySource, verify_signature
+from .keys import KeyBinding
 from .trace import Trace
 
 #: The most signatures (JWS) or recipients (JWE) one JSON document may carry: each costs a
@@ -158,12 +159,14 @@ def verify_json_jws(
     detached_payload: bytes | None = None,
     max_length: int = MAX_TOKEN_LENGTH,
     signature_section: str = "RFC 7515 §5.2",
+    binding: KeyBinding | None = None,
 ) -> bytes:
     """Verify a JWS in the general or flattened JSON Serialization (RFC 7515 §7.2); return the payload.
 
     Every signature present must verify (see the module docstring for why). ``detached_payload``
     supplies the payload of a JWS whose ``payload`` member was left out (RFC 7515 Appendix F). Each
     step is a row of ``trace``; the first failure raises its :class:`~joselab.errors.ValidationError`.
+    ``binding`` says which one algorithm each key serves (:class:`~joselab.keys.KeyBinding`).
     """
     doc = _load(trace, data, "JSON JWS", _JWS, max_length)
     try:
@@ -223,6 +226,7 @@ def verify_json_jws(
             understood_crit=understood_crit,
             signature_section=signature_section,
             label=label,
+            binding=binding,
         )
     return payload
 
@@ -280,9 +284,11 @@ def decrypt_json_jwe(
     understood_crit: Collection[str] = (),
     max_length: int = MAX_TOKEN_LENGTH,
     section: str = "RFC 7516 §5.2",
+    binding: KeyBinding | None = None,
 ) -> bytes:
     """Decrypt a JWE in the general or flattened JSON Serialization (RFC 7516 §7.2) for the recipient
-    whose ``kid`` names ``key``, with its ``aad`` authenticated; return the plaintext."""
+    whose ``kid`` names ``key``, with its ``aad`` authenticated; return the plaintext. ``key`` serves
+    one algorithm, as :func:`joselab.jwe.decrypt_jwe` checks (``binding``)."""
     doc = _load(trace, data, "JSON JWE", _JWE, max_length)
     try:
         form, recipients = _jwe_recipients(doc)
@@ -310,6 +316,7 @@ def decrypt_json_jwe(
     )
     _only_protected(trace, [shared, per], "", jwe=True)
     check_jwe_header(trace, header, algorithms, encryptions, understood_crit=understood_crit)
+    check_recipient_key(trace, header, key, algorithms, binding=binding)
     alg, enc = header["alg"], header["enc"]
 
     # jwcrypto sees only the chosen recipient, in flattened form: the same AAD, nothing else to try.

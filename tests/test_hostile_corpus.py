@@ -13,7 +13,7 @@ import pytest
 from hostile.corpus import CLAIM_VALIDATORS, Case, build_corpus, summary
 from hostile.harness import VALIDATORS, Harness, make_harness
 
-from joselab import decode_unverified
+from joselab import decode_unverified, parse, parse_jwe, parse_jws
 from joselab.errors import JoselabError, ValidationError
 
 MIN_CORPUS = 150
@@ -129,3 +129,24 @@ def test_a_case_that_would_pass_is_caught(harness):
     assert outcome(harness, case, "access_token") == "ACCEPTED"
     wrong = Case("self-test", "crypto", "", "x.y", "access_token", expect={"access_token": ("InvalidSignature", None)})
     assert (outcome(harness, wrong, "access_token") or "").startswith("want InvalidSignature")
+
+
+def test_parsers_and_the_registration_server_answer_every_case_with_joselab_errors(tmp_path, corpus):
+    """``parse``, ``parse_jws``, ``parse_jwe``, ``decode_unverified`` and the registration server's
+    ``register`` on every case: a joselab error (a 400 for the server), never another exception. A
+    lone surrogate in an unencoded payload once escaped all of them as UnicodeEncodeError."""
+    h = Harness(tmp_path)  # a fresh server, so that nothing here uses up a jti of the shared one
+    try:
+        for case in corpus:
+            for fn in (parse, parse_jws, parse_jwe, decode_unverified):
+                try:
+                    fn(case.token)
+                except JoselabError:
+                    pass
+            if case.id == "cross/registration_request":
+                continue  # the one valid registration request: the server registers it (201)
+            if isinstance(case.token, str):
+                outcome = h.registration.bank.register(case.token)
+                assert outcome.status == 400 and outcome.body["error"], case.id
+    finally:
+        h.close()

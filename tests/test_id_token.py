@@ -587,8 +587,13 @@ def test_id_token_is_refused_by_the_api_and_the_access_token_accepted(world):
     rp = rp_for(world, "rs")
     tokens, trace = rp.login()
     assert trace.ok
+    # The OP's JWK has no alg: the API names the one algorithm it takes (RFC 8725 §3.1, KeyBinding).
     api = AccessTokenValidator(
-        issuer=world.op.issuer, audience=world.op.api_audience, keys=load_jwks(public_jwks(world.op.key)), clock=world.clock
+        issuer=world.op.issuer,
+        audience=world.op.api_audience,
+        keys=load_jwks(public_jwks(world.op.key)),
+        clock=world.clock,
+        algorithms=("RS256",),
     )
     assert api.validate(tokens.access_token, required_scope="accounts").ok
     refused = api.validate(tokens.id_token)

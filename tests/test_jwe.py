@@ -40,7 +40,10 @@ def test_encrypt_then_decrypt():
     parsed, plaintext = decrypt_jwe(trace, token, SAMWISE, ["RSA-OAEP-256"], ["A256GCM"])
     assert plaintext == "hello é".encode() and trace.ok
     assert list(parsed.header)[:2] == ["alg", "enc"] and parsed.header["cty"] == "JWT"
-    assert [c.section for c in trace] == ["RFC 7516 §7.1", "RFC 8725 §3.1", "RFC 8725 §3.1", "RFC 8725 §3.6", "RFC 7516 §5.2"]
+    assert [c.section for c in trace] == [
+        "RFC 7516 §7.1", "RFC 8725 §3.1", "RFC 8725 §3.1", "RFC 8725 §3.6", "RFC 8725 §3.1", "RFC 7516 §5.2"
+    ]  # fmt: skip
+    assert trace.checks[4].name == "the recipient key is the one for RSA-OAEP-256"
 
 
 def test_encryption_is_randomized():

@@ -21,7 +21,7 @@ from joselab.errors import (
     TokenTooLarge,
     UnsupportedCritical,
 )
-from joselab.keys import demo_key
+from joselab.keys import KeyBinding, demo_key
 from joselab.serialization import MAX_RECIPIENTS, MAX_SIGNATURES, decrypt_json_jwe, verify_json_jws
 
 HMAC = demo_key("rfc7520-hmac").jwk
@@ -68,20 +68,22 @@ def test_every_signature_must_verify():
     rsa_sig = signature({"alg": "RS256", "kid": RSA.kid}, None, key=RSA.jwk, alg="RS256")
     good = {"payload": P64, "signatures": [signature({"alg": "HS256", "kid": HMAC["kid"]}, None), rsa_sig]}
     trusted = keyset(HMAC, RSA.public())
+    # A secret beside a public key is refused unless the verifier says it means it (joselab policy).
+    with pytest.raises(KeyNotFound, match="secret"):
+        verify_json_jws(Trace("t"), good, trusted, ["HS256", "RS256"])
+    mixed = KeyBinding(allow_secret_with_public=True)
     trace = Trace("t")
-    assert verify_json_jws(trace, good, trusted, ["HS256", "RS256"]) == PAYLOAD
+    assert verify_json_jws(trace, good, trusted, ["HS256", "RS256"], binding=mixed) == PAYLOAD
     assert any(c.name.startswith("signature 2: RS256 signature verifies") for c in trace)
     # one signature by a key the verifier does not trust: rejected, not skipped
     exc = rejected(good, KeyNotFound, keys=keyset(HMAC), algorithms=["HS256", "RS256"])
     assert RSA.kid in exc.evidence
     # one bad signature among good ones
     bad = {**rsa_sig, "signature": b64url_encode(b"\x00" * 256)}
-    rejected(
-        {"payload": P64, "signatures": [good["signatures"][0], bad]},
-        InvalidSignature,
-        keys=trusted,
-        algorithms=["HS256", "RS256"],
-    )
+    with pytest.raises(InvalidSignature):
+        verify_json_jws(
+            Trace("t"), {"payload": P64, "signatures": [good["signatures"][0], bad]}, trusted, ["HS256", "RS256"], binding=mixed
+        )
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from joselab.access_token import AccessTokenValidator
 from joselab.claims import check_audience, check_expiry, check_issued_at, check_issuer
 from joselab.errors import FetchError
 from joselab.jws import verify_jws
+from joselab.keys import KeyBinding
 from joselab.message import sign_detached
 from joselab.parties import LocalServer, Network
 from joselab.widgets import (
@@ -29,7 +30,9 @@ from joselab.widgets import (
 
 AS_KEY = demo_key("rfc7515-a2-rsa")
 ISS, AUD = "https://as.bank.example", "https://api.bank.example"
+# The AS's key without alg: the one RS256 key of these validators, by kid (RFC 8725 §3.1).
 KEYS = load_jwks(public_jwks(AS_KEY))
+BINDING = KeyBinding(by_kid={AS_KEY.kid: "RS256"})
 
 
 def make_token(**changes) -> str:
@@ -203,7 +206,7 @@ def test_clock_lab_with_a_scenario_validator():
     )
 
     def validate_at(clock):
-        return AccessTokenValidator(issuer=ISS, audience=AUD, keys=KEYS, clock=clock).validate(token)
+        return AccessTokenValidator(issuer=ISS, audience=AUD, keys=KEYS, clock=clock, binding=BINDING).validate(token)
 
     lab = clock_lab(token, validate_at)
     assert lab.trace.ok
@@ -277,7 +280,7 @@ def test_algorithm_chooser_follows_its_selection():
 
 
 def test_variant_swaps_named_parts_and_leaves_the_original_alone(clock):
-    original = AccessTokenValidator(issuer=ISS, audience=AUD, keys=KEYS, clock=clock)
+    original = AccessTokenValidator(issuer=ISS, audience=AUD, keys=KEYS, clock=clock, binding=BINDING)
     later = FixedClock(DEMO_EPOCH + 3600)
     copy = variant(original, clock=later)
     assert copy.clock is later and original.clock is clock and copy.audience == AUD

@@ -24,6 +24,7 @@ from jwcrypto import jwk
 from ..compact import CompactJWS, parse_jws
 from ..errors import MalformedToken, TokenTooLarge
 from ..jws import KeySource, sign_compact, verify_jws
+from ..keys import KeyBinding
 from ..trace import Trace
 
 #: The largest body joselab will sign or verify as detached content (the HTTP parties cap at 1 MiB too).
@@ -62,6 +63,7 @@ def verify_detached(
     *,
     understood_crit: Collection[str] = (),
     check_header: Callable[[CompactJWS], None] | None = None,
+    binding: KeyBinding | None = None,
 ) -> CompactJWS:
     """Verify a detached JWS over the received ``body`` bytes (RFC 7515 Appendix F): the token's payload
     part must be empty, and ``body`` is put back exactly as received. Records rows on ``trace``."""
@@ -78,6 +80,7 @@ def verify_detached(
         detached_payload=bytes(body),
         signature_section="RFC 7515 §5.2, Appendix F",
         check_header=check_header,
+        binding=binding,
     )
 
 
@@ -89,10 +92,11 @@ def verify_message(
     *,
     understood_crit: Collection[str] = (),
     strict: bool = False,
+    binding: KeyBinding | None = None,
 ) -> Trace:
     """A detached JWS over a message body, as a whole validation: the trace's result is the body."""
     trace = Trace("RFC 7515 Appendix F: detached JWS over the message body")
     with trace.run():
-        verify_detached(trace, token, body, keys, algorithms, understood_crit=understood_crit)
+        verify_detached(trace, token, body, keys, algorithms, understood_crit=understood_crit, binding=binding)
         trace.result = bytes(body)
     return trace.raise_for_failure() if strict else trace

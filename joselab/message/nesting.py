@@ -25,7 +25,7 @@ from ..clock import Clock
 from ..errors import InvalidType
 from ..jwe import decrypt_jwe, encrypt_compact
 from ..jws import KeySource, sign_compact, verify_jws
-from ..keys import DemoKey, as_jwk
+from ..keys import DemoKey, KeyBinding, as_jwk
 from ..trace import Trace
 
 #: Key management algorithms for message bodies: RSA-OAEP with SHA-256, or ECDH-ES with AES key wrap.
@@ -62,9 +62,10 @@ def decrypt_body(
     *,
     algorithms: Collection[str] = KEY_ALGORITHMS,
     encryptions: Collection[str] = ENCRYPTIONS,
+    binding: KeyBinding | None = None,
 ) -> bytes:
     """Decrypt a JWE body with the recipient's private key; the JWE rows go on ``trace``."""
-    _, plaintext = decrypt_jwe(trace, token, as_jwk(key), algorithms, encryptions)
+    _, plaintext = decrypt_jwe(trace, token, as_jwk(key), algorithms, encryptions, binding=binding)
     return plaintext
 
 
@@ -101,6 +102,7 @@ class NestedJWTValidator:
         audience: str | None = None,
         leeway: int = 30,
         max_lifetime: int = 3600,
+        binding: KeyBinding | None = None,
     ) -> None:
         self.decryption_key = as_jwk(decryption_key)
         self.signer_keys = signer_keys
@@ -112,11 +114,14 @@ class NestedJWTValidator:
         self.audience = audience
         self.leeway = leeway
         self.max_lifetime = max_lifetime
+        self.binding = binding  # RFC 8725 §3.1: the one algorithm of each key, both layers
 
     def validate(self, token: str, *, strict: bool = False) -> Trace:
         trace = Trace("RFC 7519 §5.2: nested JWT, signed then encrypted")
         with trace.run():
-            outer, plaintext = decrypt_jwe(trace, token, self.decryption_key, self.key_algorithms, self.encryptions)
+            outer, plaintext = decrypt_jwe(
+                trace, token, self.decryption_key, self.key_algorithms, self.encryptions, binding=self.binding
+            )
             cty = outer.header.get("cty")
             trace.check(
                 "RFC 7519 §5.2, §7.2 step 8",
@@ -127,7 +132,9 @@ class NestedJWTValidator:
             )
             # The plaintext is untrusted until its own signature verifies: it goes through the same
             # strict parser and checks as any JWS (RFC 8725 §3.3).
-            inner = verify_jws(trace, plaintext.decode("utf-8", "replace"), self.signer_keys, self.algorithms)
+            inner = verify_jws(
+                trace, plaintext.decode("utf-8", "replace"), self.signer_keys, self.algorithms, binding=self.binding
+            )
             claims = inner.claims()
             if self.issuer is not None:
                 check_issuer(trace, claims, self.issuer, "RFC 7519 §4.1.1")

@@ -46,7 +46,7 @@ from ..errors import (
     ValidationError,
 )
 from ..jws import KeySource, select_key
-from ..keys import DemoKey, as_jwk, load_jwks
+from ..keys import DemoKey, KeyBinding, as_jwk, load_jwks
 from ..parties.http import Network
 from ..trace import Trace, as_evidence
 from .detached import sign_detached, verify_detached
@@ -229,6 +229,7 @@ class OBVerifier:
         keys: KeySource | None = None,
         leeway: int = 30,
         accepted_cty: Collection[str] = ("json", "application/json"),
+        binding: KeyBinding | None = None,
     ) -> None:
         if (network is None) == (keys is None):
             raise JoselabError("OBVerifier needs either a network (to fetch keys at the trust anchor) or keys")
@@ -238,6 +239,7 @@ class OBVerifier:
         self.profile = profile
         self.leeway = leeway
         self.accepted_cty = tuple(accepted_cty)
+        self.binding = binding  # RFC 8725 §3.1: the one algorithm of each key (joselab.keys.KeyBinding)
         self._static_keys = keys
         self._keystores: dict[str, KeystoreKeys] = {}
         if network is not None:
@@ -384,6 +386,7 @@ class OBVerifier:
                 OB_ALGORITHMS,
                 understood_crit=self.profile.crit,
                 check_header=lambda p: self.check_header(trace, p),
+                binding=self.binding,
             )
             trace.result = parsed.header
         return trace.raise_for_failure() if strict else trace

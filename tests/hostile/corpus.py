@@ -101,6 +101,20 @@ AUD = {
     "nested_jwt": "RFC 7519 §4.1.3",
 }
 NBF = "RFC 7519 §4.1.5"
+_GENERIC_TYP = {"typ-null": ("InvalidHeader", "RFC 7515 §4.1.9"), "typ-number": ("InvalidHeader", "RFC 7515 §4.1.9")}
+_GENERIC_CTY = {"cty-object": ("InvalidHeader", "RFC 7515 §4.1.10")}
+#: Where a typ or cty of the wrong type is refused: the profile's own typ row, else the shared one.
+TYPE_ROWS: dict[str, dict[str, Expect]] = {
+    "software_statement": {**dict.fromkeys(_GENERIC_TYP, ("InvalidType", "OB Directory SSA")), **_GENERIC_CTY},
+    "registration_request": {**dict.fromkeys(_GENERIC_TYP, ("InvalidType", "OB DCR v3.2")), **_GENERIC_CTY},
+    "access_token": {**dict.fromkeys(_GENERIC_TYP, ("InvalidType", "RFC 9068 §4 (1)")), **_GENERIC_CTY},
+    "id_token": {**dict.fromkeys(_GENERIC_TYP, ("InvalidType", "RFC 8725 §3.11")), **_GENERIC_CTY},
+    "ob_signature": {
+        **dict.fromkeys(_GENERIC_TYP, ("InvalidType", f"{OB} (typ); RFC 7515 §4.1.9")),
+        "cty-object": ("InvalidType", f"{OB} (cty); RFC 7515 §4.1.10"),
+    },
+    "nested_jwt": {**_GENERIC_TYP, **_GENERIC_CTY},
+}
 #: Where a profile's own rule on the OB header comes first (it allows only the members it names).
 OB_MEMBERS = ("InvalidHeader", f"{OB} (JOSE header)")
 
@@ -172,6 +186,9 @@ def _structural(h: Harness) -> list[Case]:
         seg(f"{where}-newline", f"{where} with a line break inside", variant(s[:5] + "\n" + s[5:]), where)
         seg(f"{where}-nul", f"{where} with a NUL character", variant(s[:5] + "\x00" + s[5:]), where)
         seg(f"{where}-unicode", f"{where} with a non-ASCII letter", variant(s[:5] + "é" + s[5:]), where)
+        # A str holds any code point, a lone surrogate too (no UTF-8 encodes it): still joselab's error.
+        seg(f"{where}-surrogate-char", f"{where} with a lone surrogate character", variant(s[:5] + "\ud800" + s[5:]), where)
+        seg(f"{where}-emoji", f"{where} with a character beyond the BMP", variant(s[:5] + "\U0001f600" + s[5:]), where)
         seg(
             f"{where}-length",
             f"{where} of an impossible length (4n+1)",
@@ -201,6 +218,18 @@ def _structural(h: Harness) -> list[Case]:
     header("header-surrogate", "header with a lone surrogate escape", b'{"alg":"RS256","kid":"\\ud800"}', "RFC 8725 §3.7")
     header("header-bom", "header starts with a byte order mark", b'\xef\xbb\xbf{"alg":"RS256"}')
     header("header-single-quotes", "header in single quotes (not JSON)", b"{'alg':'RS256'}")
+
+    # Under b64: false the compact payload part is the payload itself (RFC 7797 §5.2): a lone
+    # surrogate there has no UTF-8 bytes to sign or verify (it once escaped as UnicodeEncodeError).
+    unencoded = b64json({"alg": "RS256", "kid": base.header["kid"], "b64": False, "crit": ["b64"]})
+    add(
+        "unencoded-payload-surrogate",
+        "b64: false, a lone surrogate in the payload part",
+        f"{unencoded}.a\ud800b.{sig}",
+        "MalformedToken",
+        "RFC 3629 §3",
+        ob_signature=("MalformedToken", "RFC 7515 Appendix F"),
+    )
 
     too_long = ("TokenTooLarge", "joselab limit")
     big = f"{head}.{'A' * (MAX_TOKEN_LENGTH)}.{sig}"
@@ -348,9 +377,8 @@ def _crypto_mutations(base: Base) -> list[tuple[str, str, Any, bytes | None, dic
         add(cid, f"kid {kid!r}, signed by the attacker", token, *error)
     for cid, kid in (("kid-number", 7), ("kid-object", {"path": "/dev/null"}), ("kid-null", None)):
         token = base.sign({**base.header, "kid": kid}, payload, key=attacker)
+        # kid: null is a kid of the wrong type, not "no kid" (it once picked the only trusted key).
         error = ("MissingClaim", f"{OB} (kid)") if v == "ob_signature" else ("InvalidHeader", "RFC 7515 §4.1.4")
-        if kid is None and v != "ob_signature":
-            error = unknown_kid if v == "software_statement" else ("InvalidSignature", SIG_SECTION[v])
         add(cid, f"kid {json.dumps(kid)}", token, *error)
     add(
         "kid-right-key-wrong",
@@ -369,6 +397,8 @@ def _crypto_mutations(base: Base) -> list[tuple[str, str, Any, bytes | None, dic
         ("crit-absent-name", {"crit": ["http://attacker.example/ext"]}, ob_crit),
         ("crit-not-list", {"crit": "b64"}, ob_crit),
         ("crit-object", {"crit": [{"name": "b64"}]}, ob_crit),  # unhashable: once crashed the OB verifier
+        ("crit-null", {"crit": None}, ob_crit),  # once passed as "no crit", its row reading "well formed"
+        ("crit-number", {"crit": 1}, ob_crit),
     ):
         token = base.sign({**base.header, **header_changes}, payload)
         add(cid, f"crit {json.dumps(header_changes['crit'])}", token, *(ob_error if v == "ob_signature" else crit))
@@ -383,6 +413,15 @@ def _crypto_mutations(base: Base) -> list[tuple[str, str, Any, bytes | None, dic
         b64_error = ("MalformedToken", "RFC 7519 §7.2") if v == "id_token" else crit
         add("b64-false", "b64: false in a JWT (RFC 7797 §7 forbids it)", b64_false, *b64_error)
         add("b64-string", 'b64 "false" (a string)', b64_str, "InvalidHeader", "RFC 7797 §3")
+
+    # typ and cty of the wrong JSON type: refused at a typ / cty row, the profile's or the generic one.
+    for cid, changes in (("typ-null", {"typ": None}), ("typ-number", {"typ": 1}), ("cty-object", {"cty": {"a": 1}})):
+        add(
+            cid,
+            f"{cid.split('-')[0]} = {json.dumps(changes[cid.split('-')[0]])}",
+            base.sign({**base.header, **changes}, payload),
+            *TYPE_ROWS[v][cid],
+        )
 
     sig = _signature(base)
     length = ("InvalidSignature", "RFC 7518 §3")
