@@ -23,6 +23,8 @@ from joselab.registration import public_jwks  # noqa: E402
 
 #: OB R/W ≥3.1.4 message-signing header names (the ``crit`` members of every OB signature).
 OB_IAT, OB_ISS, OB_TAN = (f"http://openbanking.org.uk/{n}" for n in ("iat", "iss", "tan"))
+#: The members an OB ≥3.1.4 signature header may carry (the profile names them all).
+OB_MEMBERS = frozenset({"alg", "kid", "typ", "cty", "crit", OB_IAT, OB_ISS, OB_TAN})
 
 
 @dataclass(frozen=True)

@@ -74,10 +74,17 @@ def id_token(ctx: Context, token: Any, body: bytes | None, options: frozenset[st
 
 
 # -- with the lines a reader adds ----------------------------------------------------------------
-def _times(claims: dict[str, Any], bound: int | None) -> None:
-    now = int(time.time())
-    iat, exp = claims["iat"], claims["exp"]
-    if not isinstance(iat, int) or not isinstance(exp, int) or iat > now + 60 or (bound and exp - iat > bound):
+def _times(claims: dict[str, Any], bound: int | None, lifetime: bool = True) -> None:
+    # NumericDates as integers (not bool, float or text), checked against the clock, and a bound on
+    # the lifetime (or, for a statement without exp, on the age): joselab policy, not the spec's.
+    now, leeway = int(time.time()), 60
+    for name in ("iat", "exp", "nbf"):
+        if name in claims and type(claims[name]) is not int:
+            raise InvalidTokenError()
+    iat = claims["iat"]
+    if iat > now + leeway or claims.get("nbf", now) > now + leeway or claims.get("exp", now + 1) <= now - leeway:
+        raise InvalidTokenError()
+    if bound and ((lifetime and claims["exp"] - iat > bound) or (not lifetime and now - iat > bound)):
         raise InvalidTokenError()
 
 
@@ -95,6 +102,9 @@ def id_token_hardened(ctx: Context, token: Any, body: bytes | None) -> Any:
     claims = _Client(ctx).parse_id_token({"id_token": token}, nonce=ctx.nonce, claims_cls=CodeIDToken)
     header = _Client.unverified_header(token)
     if header.get("typ", "JWT") != "JWT":  # RFC 8725 §3.11: not another kind of JWT
+        raise InvalidTokenError()
+    aud = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+    if ctx.audience not in aud:  # OIDC Core §3.1.3.7 (3): parse_id_token leaves aud to azp
         raise InvalidTokenError()
     _times(claims, ctx.max_age)
     return dict(claims)

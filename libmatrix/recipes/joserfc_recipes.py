@@ -18,7 +18,7 @@ from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
 from joserfc.registry import HeaderParameter
 
-from ..context import OB_IAT, OB_ISS, OB_TAN, Context
+from ..context import OB_IAT, OB_ISS, OB_MEMBERS, OB_TAN, Context
 from . import Recipe
 
 JWT_GUIDE = "https://jose.authlib.org/en/guide/jwt/"
@@ -69,12 +69,17 @@ def ob_signature(ctx: Context, token: Any, body: bytes | None, options: frozense
 
 # -- with the lines a reader adds ----------------------------------------------------------------
 def _times(claims: dict[str, Any], bound: int | None, lifetime: bool = True) -> None:
-    now = int(time.time())
+    # NumericDates as integers (not bool, float or text), checked against the clock, and a bound on
+    # the lifetime (or, for a statement without exp, on the age): joselab policy, not the spec's.
+    now, leeway = int(time.time()), 60
+    for name in ("iat", "exp", "nbf"):
+        if name in claims and type(claims[name]) is not int:
+            raise InvalidClaimError(name)
     iat = claims["iat"]
-    if not isinstance(iat, int) or iat > now + 60 or (not lifetime and bound and now - iat > bound):
-        raise InvalidClaimError("iat")
-    if lifetime and bound and claims["exp"] - iat > bound:
-        raise InvalidClaimError("exp")
+    if iat > now + leeway or claims.get("nbf", now) > now + leeway or claims.get("exp", now + 1) <= now - leeway:
+        raise InvalidClaimError("time")
+    if bound and ((lifetime and claims["exp"] - iat > bound) or (not lifetime and now - iat > bound)):
+        raise InvalidClaimError("lifetime")
 
 
 def access_token_hardened(ctx: Context, token: Any, body: bytes | None) -> Any:
@@ -108,11 +113,12 @@ def software_statement_hardened(ctx: Context, token: Any, body: bytes | None) ->
 def ob_signature_hardened(ctx: Context, token: Any, body: bytes | None) -> Any:
     header = ob_signature(ctx, token, body, frozenset({"required"}))
     now = int(time.time())
-    if header.get("typ") != "JOSE" or header.get("cty") != "application/json":
+    if header.get("typ") != "JOSE" or header.get("cty") != "application/json" or set(header) - OB_MEMBERS:
         raise InvalidClaimError("typ")
     if set(header.get("crit", [])) != {OB_IAT, OB_ISS, OB_TAN} or header.get("b64", True) is not True:
         raise InvalidClaimError("crit")
-    if header[OB_IAT] > now + 60 or header[OB_ISS] != ctx.ob_iss or header[OB_TAN] not in ctx.trust_anchors:
+    iat = header[OB_IAT]
+    if type(iat) is not int or iat > now + 60 or header[OB_ISS] != ctx.ob_iss or header[OB_TAN] not in ctx.trust_anchors:
         raise InvalidClaimError("ob")
     return header
 

@@ -17,7 +17,7 @@ from typing import Any
 from jwcrypto import jwk, jws, jwt
 from jwcrypto.common import JWException, JWSEHeaderParameter
 
-from ..context import OB_IAT, OB_ISS, OB_TAN, Context
+from ..context import OB_IAT, OB_ISS, OB_MEMBERS, OB_TAN, Context
 from . import Recipe
 
 JWT_DOC = "https://jwcrypto.readthedocs.io/en/latest/jwt.html"
@@ -65,12 +65,17 @@ def ob_signature(ctx: Context, token: Any, body: bytes | None, options: frozense
 
 # -- with the lines a reader adds ----------------------------------------------------------------
 def _times(claims: dict[str, Any], bound: int | None, lifetime: bool = True) -> None:
-    now = int(time.time())
+    # NumericDates as integers (not bool, float or text), checked against the clock, and a bound on
+    # the lifetime (or, for a statement without exp, on the age): joselab policy, not the spec's.
+    now, leeway = int(time.time()), 60
+    for name in ("iat", "exp", "nbf"):
+        if name in claims and type(claims[name]) is not int:
+            raise jwt.JWTInvalidClaimValue(name)
     iat = claims["iat"]
-    if not isinstance(iat, int) or iat > now + 60 or (not lifetime and bound and now - iat > bound):
-        raise jwt.JWTInvalidClaimValue("iat")
-    if lifetime and (not isinstance(claims["exp"], int) or (bound and claims["exp"] - iat > bound)):
-        raise jwt.JWTInvalidClaimValue("exp")
+    if iat > now + leeway or claims.get("nbf", now) > now + leeway or claims.get("exp", now + 1) <= now - leeway:
+        raise jwt.JWTInvalidClaimValue("time")
+    if bound and ((lifetime and claims["exp"] - iat > bound) or (not lifetime and now - iat > bound)):
+        raise jwt.JWTInvalidClaimValue("lifetime")
 
 
 def _header(token: jwt.JWT) -> dict[str, Any]:
@@ -109,12 +114,12 @@ def software_statement_hardened(ctx: Context, token: Any, body: bytes | None) ->
 def ob_signature_hardened(ctx: Context, token: Any, body: bytes | None) -> Any:
     header = ob_signature(ctx, token, body, frozenset())
     now = int(time.time())
-    if header.get("typ") != "JOSE" or header.get("cty") != "application/json":
+    if header.get("typ") != "JOSE" or header.get("cty") != "application/json" or set(header) - OB_MEMBERS:
         raise jwt.JWTInvalidClaimValue("typ")
     if set(header.get("crit", [])) != {OB_IAT, OB_ISS, OB_TAN} or header.get("b64", True) is not True:
         raise jwt.JWTInvalidClaimValue("crit")
     iat = header[OB_IAT]
-    if not isinstance(iat, int) or iat > now + 60 or header[OB_ISS] != ctx.ob_iss or header[OB_TAN] not in ctx.trust_anchors:
+    if type(iat) is not int or iat > now + 60 or header[OB_ISS] != ctx.ob_iss or header[OB_TAN] not in ctx.trust_anchors:
         raise jwt.JWTInvalidClaimValue("ob")
     return header
 
