@@ -18,8 +18,9 @@ TITLES = {
 
 
 def _case(case_id: str, scenario: str) -> str:
+    """A corpus id as the page shows it: without its scenario's own prefix, or ``structural/``."""
     home, _, tail = case_id.partition("/")
-    return f"`{tail}`" if home == scenario else f"`{case_id}`"
+    return f"`{tail}`" if home in (scenario, "structural") else f"`{case_id}`"
 
 
 def _cell(cell: dict[str, Any] | None, scenario: str | None = None) -> str:
@@ -37,9 +38,10 @@ def _cell(cell: dict[str, Any] | None, scenario: str | None = None) -> str:
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    out = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
+    out = ["```{table}", ":class: jl-libmatrix", ""]
+    out += ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
     out += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
-    return out
+    return [*out, "```"]
 
 
 def _source(fn: Any) -> str:
@@ -61,7 +63,8 @@ def render(summary: dict[str, Any]) -> str:
         "**with an option** (named: a second run with that option on shows it), or whether **you write it**.",
         "Every cell is measured, not read from the docs: each case of the book's hostile corpus",
         "(`tests/hostile/`) that joselab refuses in a scenario goes through each library, and the cell names",
-        "the case that shows the verdict. A case counts as refused whatever the library raised.",
+        "the case that shows the verdict (its corpus id, without the scenario's prefix or `structural/`).",
+        "A case counts as refused whatever the library raised.",
         "",
         f"The matrix has **{size['rows']} rows × {size['libraries']} libraries**: the {size['checklist_rows']} practices of",
         f"RFC 8725 §3 ({{ref}}`checklist`) and {size['scenario_rows']} trace rows of the scenarios, each the joselab row",
@@ -84,10 +87,10 @@ def render(summary: dict[str, Any]) -> str:
         "",
     ]
     rows = [
-        [item["item"], item["title"], str(item["case_count"]), *(_cell(item["cells"].get(lib)) for lib in LIBRARIES)]
+        [f"**{item['item']}** {item['title']} ({item['case_count']})", *(_cell(item["cells"].get(lib)) for lib in LIBRARIES)]
         for item in summary["checklist"]
     ]
-    lines += _table(["RFC 8725", "practice", "cases", *LIBRARIES], rows)
+    lines += _table(["RFC 8725 practice (cases)", *LIBRARIES], rows)
     lines += [
         "",
         "A practice with no case (§3.5, and §3.6 outside the nested JWT, which this page does not measure yet)",
@@ -122,10 +125,13 @@ def render(summary: dict[str, Any]) -> str:
             ]
         lines += [""]
         table_rows = [
-            [row["section"], row["check"], str(len(row["cases"])), *(_cell(row["cells"].get(lib), scenario) for lib in LIBRARIES)]
+            [
+                f"**{row['section']}** {row['check']} ({len(row['cases'])})",
+                *(_cell(row["cells"].get(lib), scenario) for lib in LIBRARIES),
+            ]
             for row in data["rows"]
         ]
-        lines += _table(["section", "joselab check", "cases", *LIBRARIES], table_rows)
+        lines += _table(["joselab check (cases)", *LIBRARIES], table_rows)
         lines += [""]
 
     lines += [
