@@ -89,3 +89,15 @@ def test_every_recipe_accepts_its_valid_token_and_unsupported_claims_hold():
         for info in scenario["libraries"].values():
             if "unsupported" in info and info.get("demonstrated") is not None:
                 assert info["demonstrated"] is True
+
+
+def test_the_page_names_each_case_unambiguously():
+    # The page drops a case's scenario prefix and "structural/": no two cases of a scenario may then
+    # read alike.
+    summary = json.loads(RESULTS.read_text(encoding="utf-8"))
+    for name, scenario in summary["scenarios"].items():
+        shown: dict[str, str] = {}
+        for case_id in scenario["cases"]:
+            home, _, tail = case_id.partition("/")
+            label = tail if home in (name, "structural") else case_id
+            assert shown.setdefault(label, case_id) == case_id, (name, label)
