@@ -64,6 +64,8 @@ def render(summary: dict[str, Any]) -> str:
         "Every cell is measured, not read from the docs: each case of the book's hostile corpus",
         "(`tests/hostile/`) that joselab refuses in a scenario goes through each library, and the cell names",
         "the case that shows the verdict (its corpus id, without the scenario's prefix or `structural/`).",
+        "The scenario checks the corpus leaves out (the access token's `typ`, the ID token's `nonce` and `azp`,",
+        "...) are added as cases of the same kind by `libmatrix/cases.py`.",
         "A case counts as refused whatever the library raised.",
         "",
         f"The matrix has **{size['rows']} rows × {size['libraries']} libraries**: the {size['checklist_rows']} practices of",

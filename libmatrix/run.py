@@ -1,7 +1,8 @@
 """Run the hostile corpus through joselab and through every library's recommended validation.
 
 For each scenario, every corpus case that joselab's validator for it refuses (its structural cases,
-the crypto and claims cases forged for it, the other scenarios' valid tokens) is put through:
+the crypto and claims cases forged for it, the other scenarios' valid tokens), and the scenario's own
+cases of :mod:`libmatrix.cases`, is put through:
 
 * joselab, to learn which trace row refuses it: the matrix's row (section + check);
 * each library's recipe as its docs advise (``default``), then once per documented option, and once
@@ -21,6 +22,7 @@ from typing import Any
 
 import time_machine
 
+from .cases import extra_cases
 from .context import Context, contexts
 from .recipes import Recipe, Unsupported, all_recipes
 
@@ -81,7 +83,7 @@ def run() -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="libmatrix-") as tmp:
         h = Harness(Path(tmp))
         try:
-            corpus = build_corpus(h)
+            corpus = build_corpus(h) + extra_cases(h)
             ctxs = contexts(h)
             for scenario in SCENARIOS:
                 out["scenarios"][scenario] = _scenario(h, corpus, ctxs[scenario], scenario, recipes, own)

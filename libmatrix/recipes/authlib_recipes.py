@@ -104,7 +104,7 @@ def id_token_hardened(ctx: Context, token: Any, body: bytes | None) -> Any:
     if header.get("typ", "JWT") != "JWT":  # RFC 8725 §3.11: not another kind of JWT
         raise InvalidTokenError()
     aud = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
-    if ctx.audience not in aud:  # OIDC Core §3.1.3.7 (3): parse_id_token leaves aud to azp
+    if aud != [ctx.audience]:  # OIDC Core §3.1.3.7 (3): this client, and no audience it does not trust
         raise InvalidTokenError()
     _times(claims, ctx.max_age)
     return dict(claims)

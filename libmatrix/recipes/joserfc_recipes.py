@@ -98,6 +98,8 @@ def id_token_hardened(ctx: Context, token: Any, body: bytes | None) -> Any:
         raise InvalidClaimError("typ")
     if decoded.claims.get("azp", ctx.audience) != ctx.audience:
         raise InvalidClaimError("azp")
+    if decoded.claims["aud"] not in (ctx.audience, [ctx.audience]):  # OIDC Core §3.1.3.7 (3): no untrusted audience
+        raise InvalidClaimError("aud")
     _times(decoded.claims, ctx.max_age)
     return decoded.claims
 

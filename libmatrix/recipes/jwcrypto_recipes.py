@@ -98,6 +98,8 @@ def id_token_hardened(ctx: Context, token: Any, body: bytes | None) -> Any:
     claims = json.loads(decoded.claims)
     if _header(decoded).get("typ", "JWT") != "JWT" or claims.get("azp", ctx.audience) != ctx.audience:
         raise jwt.JWTInvalidClaimValue("typ")
+    if claims["aud"] not in (ctx.audience, [ctx.audience]):  # OIDC Core §3.1.3.7 (3): no untrusted audience
+        raise jwt.JWTInvalidClaimValue("aud")
     _times(claims, ctx.max_age)
     return claims
 

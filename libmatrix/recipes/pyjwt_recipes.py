@@ -77,6 +77,8 @@ def id_token_hardened(ctx: Context, token: Any, body: bytes | None) -> Any:
         raise jwt.InvalidTokenError("nonce")
     if "azp" in claims and claims["azp"] != ctx.audience:
         raise jwt.InvalidTokenError("azp")
+    if claims["aud"] not in (ctx.audience, [ctx.audience]):  # OIDC Core §3.1.3.7 (3): no untrusted audience
+        raise jwt.InvalidTokenError("aud")
     return claims
 
 
