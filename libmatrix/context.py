@@ -49,7 +49,7 @@ def jwks_of(keyset: Any) -> dict[str, Any]:
 
 
 def contexts(h: H.Harness) -> dict[str, Context]:
-    """The four scenarios the matrix measures, from the harness's parties."""
+    """The scenarios the matrix measures, from the harness's parties."""
     reg = h.registration
     statements = reg.bank.statements
     return {
@@ -59,6 +59,16 @@ def contexts(h: H.Harness) -> dict[str, Context]:
             tuple(statements.algorithms),
             issuer=reg.directory.issuer,
             max_age=statements.max_age,
+        ),
+        "registration_request": Context(
+            "registration_request",
+            # The client's key, from the statement's software_jwks_endpoint, bound to its one alg (RFC 8725
+            # §3.1): PyJWT reads an RSA JWK without "alg" as RS256 only, and would refuse every PS256 request.
+            jwks_of(H.published(reg.client.jwk, "PS256")),
+            tuple(reg.bank.requests.algorithms),
+            issuer=str(h.ssa_claims["software_id"]),
+            audience=reg.bank.requests.audience,
+            max_age=reg.bank.requests.max_lifetime,
         ),
         "access_token": Context(
             "access_token",

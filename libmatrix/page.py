@@ -11,6 +11,7 @@ from .run import LIBRARIES, SCENARIOS
 
 TITLES = {
     "software_statement": ("libraries-software-statement", "Software statement (RFC 7591, UK Open Banking SSA)", "scenario-01"),
+    "registration_request": ("libraries-registration-request", "Registration request (RFC 7591 §2.3, OB DCR)", "scenario-01"),
     "access_token": ("libraries-access-token", "Access token at the API (RFC 9068)", "scenario-02"),
     "id_token": ("libraries-id-token", "ID token at the client (OIDC Core §3.1.3.7)", "scenario-03"),
     "ob_signature": ("libraries-message", "Signature on the message (OB detached JWS, RFC 7515 Appendix F)", "scenario-04"),
@@ -119,7 +120,7 @@ def render(summary: dict[str, Any]) -> str:
                 opts = "; ".join(f"`{name}`: {what}" for name, what in r.options.items()) or "none"
                 name = f"{r.validate.__module__.split('.')[-1]}.{r.validate.__name__}"
                 lines.append(f"- **{lib}**: `{name}`, after [its docs]({r.doc}); options: {opts}.")
-        if scenario in ("software_statement", "ob_signature"):
+        if scenario in ("software_statement", "registration_request", "ob_signature"):
             lines += [
                 "",
                 "The structural cases are built from the access token, whose `kid` names no key here: a library",

@@ -26,7 +26,7 @@ from .cases import extra_cases
 from .context import Context, contexts
 from .recipes import Recipe, Unsupported, all_recipes
 
-SCENARIOS = ("software_statement", "access_token", "id_token", "ob_signature")
+SCENARIOS = ("software_statement", "registration_request", "access_token", "id_token", "ob_signature")
 LIBRARIES = ("PyJWT", "joserfc", "jwcrypto", "Authlib")
 ACCEPTED = "accepted"
 

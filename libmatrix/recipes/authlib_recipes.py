@@ -113,6 +113,8 @@ def id_token_hardened(ctx: Context, token: Any, body: bytes | None) -> Any:
 RECIPES: list[Recipe | Unsupported] = [
     Unsupported("Authlib", "software_statement", "no standalone validator: RFC 7591 software statements are read inside its "
                 "registration endpoint (server machinery)"),
+    Unsupported("Authlib", "registration_request", "no standalone validator: its RFC 7591 endpoint reads registration "
+                "requests as server machinery"),
     Recipe("Authlib", "access_token", RFC9068, access_token, {}, access_token_hardened),
     Recipe("Authlib", "id_token", OIDC, id_token, {}, id_token_hardened),
     Unsupported("Authlib", "ob_signature", "no validator for detached JWS: authlib.jose is deprecated in favour of joserfc "

@@ -40,6 +40,11 @@ def software_statement(ctx: Context, token: Any, body: bytes | None, options: fr
     return _claims(ctx, token, options, {"iss": ctx.issuer}, ["iss", "iat", "jti"]).claims
 
 
+def registration_request(ctx: Context, token: Any, body: bytes | None, options: frozenset[str]) -> Any:
+    required = ["iss", "aud", "exp", "iat", "jti", "software_statement"]
+    return _claims(ctx, token, options, {"iss": ctx.issuer, "aud": ctx.audience}, required).claims
+
+
 def access_token(ctx: Context, token: Any, body: bytes | None, options: frozenset[str]) -> Any:
     required = ["iss", "exp", "aud", "sub", "client_id", "iat", "jti"]  # RFC 9068 §2.2
     return _claims(ctx, token, options, {"iss": ctx.issuer, "aud": ctx.audience}, required).claims
@@ -112,6 +117,15 @@ def software_statement_hardened(ctx: Context, token: Any, body: bytes | None) ->
     return decoded.claims
 
 
+def registration_request_hardened(ctx: Context, token: Any, body: bytes | None) -> Any:
+    required = ["iss", "aud", "exp", "iat", "jti", "software_statement"]
+    decoded = _claims(ctx, token, frozenset({"essential"}), {"iss": ctx.issuer, "aud": ctx.audience}, required)
+    if decoded.header.get("typ") != "JWT":  # OB DCR: typ JWT
+        raise InvalidClaimError("typ")
+    _times(decoded.claims, ctx.max_age)
+    return decoded.claims
+
+
 def ob_signature_hardened(ctx: Context, token: Any, body: bytes | None) -> Any:
     header = ob_signature(ctx, token, body, frozenset({"required"}))
     now = int(time.time())
@@ -127,6 +141,14 @@ def ob_signature_hardened(ctx: Context, token: Any, body: bytes | None) -> Any:
 
 RECIPES = [
     Recipe("joserfc", "software_statement", JWT_GUIDE, software_statement, {"essential": ESSENTIAL}, software_statement_hardened),
+    Recipe(
+        "joserfc",
+        "registration_request",
+        JWT_GUIDE,
+        registration_request,
+        {"essential": ESSENTIAL},
+        registration_request_hardened,
+    ),
     Recipe("joserfc", "access_token", JWT_GUIDE, access_token, {"essential": ESSENTIAL}, access_token_hardened),
     Recipe("joserfc", "id_token", JWT_GUIDE, id_token, {"essential": ESSENTIAL}, id_token_hardened),
     Recipe(

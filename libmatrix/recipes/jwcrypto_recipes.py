@@ -41,6 +41,11 @@ def software_statement(ctx: Context, token: Any, body: bytes | None, options: fr
     return json.loads(_decode(ctx, token, {"iss": ctx.issuer}, options, ["iat", "jti"]).claims)
 
 
+def registration_request(ctx: Context, token: Any, body: bytes | None, options: frozenset[str]) -> Any:
+    check = {"iss": ctx.issuer, "aud": ctx.audience, "exp": None}
+    return json.loads(_decode(ctx, token, check, options, ["iat", "jti", "software_statement"]).claims)
+
+
 def access_token(ctx: Context, token: Any, body: bytes | None, options: frozenset[str]) -> Any:
     check = {"iss": ctx.issuer, "aud": ctx.audience, "exp": None}
     return json.loads(_decode(ctx, token, check, options, ["sub", "client_id", "iat", "jti"]).claims)
@@ -113,6 +118,16 @@ def software_statement_hardened(ctx: Context, token: Any, body: bytes | None) ->
     return claims
 
 
+def registration_request_hardened(ctx: Context, token: Any, body: bytes | None) -> Any:
+    check = {"iss": ctx.issuer, "aud": ctx.audience, "exp": None}
+    decoded = _decode(ctx, token, check, frozenset({"check_claims", "expected_type"}), ["iat", "jti", "software_statement"])
+    claims = json.loads(decoded.claims)
+    if _header(decoded).get("typ") != "JWT":  # OB DCR: typ JWT
+        raise jwt.JWTInvalidClaimValue("typ")
+    _times(claims, ctx.max_age)
+    return claims
+
+
 def ob_signature_hardened(ctx: Context, token: Any, body: bytes | None) -> Any:
     header = ob_signature(ctx, token, body, frozenset())
     now = int(time.time())
@@ -131,6 +146,8 @@ TYPE = 'expected_type="JWS"'
 RECIPES = [
     Recipe("jwcrypto", "software_statement", JWT_DOC, software_statement, {"check_claims": CHECK, "expected_type": TYPE},
            software_statement_hardened),
+    Recipe("jwcrypto", "registration_request", JWT_DOC, registration_request, {"check_claims": CHECK, "expected_type": TYPE},
+           registration_request_hardened),
     Recipe("jwcrypto", "access_token", JWT_DOC, access_token, {"check_claims": CHECK, "expected_type": TYPE}, access_token_hardened),
     Recipe("jwcrypto", "id_token", JWT_DOC, id_token, {"check_claims": CHECK, "expected_type": TYPE}, id_token_hardened),
     Recipe("jwcrypto", "ob_signature", JWS_DOC, ob_signature, {}, ob_signature_hardened),

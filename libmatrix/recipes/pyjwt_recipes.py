@@ -21,6 +21,7 @@ USAGE = "https://pyjwt.readthedocs.io/en/stable/usage.html"
 REQUIRE_AT = ["iss", "exp", "aud", "sub", "client_id", "iat", "jti"]  # RFC 9068 §2.2
 REQUIRE_ID = ["iss", "sub", "aud", "exp", "iat"]  # OIDC Core §2
 REQUIRE_SSA = ["iss", "iat", "jti"]
+REQUIRE_REQUEST = ["iss", "aud", "exp", "iat", "jti", "software_statement"]
 
 
 def _key(ctx: Context, token: Any) -> jwt.PyJWK:
@@ -35,6 +36,13 @@ def _key(ctx: Context, token: Any) -> jwt.PyJWK:
 def software_statement(ctx: Context, token: Any, body: bytes | None, options: frozenset[str]) -> Any:
     opts = {"require": REQUIRE_SSA} if "require" in options else None
     return jwt.decode(token, _key(ctx, token), algorithms=list(ctx.algorithms), issuer=ctx.issuer, options=opts)
+
+
+def registration_request(ctx: Context, token: Any, body: bytes | None, options: frozenset[str]) -> Any:
+    opts = {"require": REQUIRE_REQUEST} if "require" in options else None
+    return jwt.decode(
+        token, _key(ctx, token), algorithms=list(ctx.algorithms), audience=ctx.audience, issuer=ctx.issuer, options=opts
+    )
 
 
 def access_token(ctx: Context, token: Any, body: bytes | None, options: frozenset[str]) -> Any:
@@ -92,6 +100,14 @@ def software_statement_hardened(ctx: Context, token: Any, body: bytes | None) ->
     return claims
 
 
+def registration_request_hardened(ctx: Context, token: Any, body: bytes | None) -> Any:
+    if jwt.get_unverified_header(token).get("typ") != "JWT":  # OB DCR: typ JWT
+        raise jwt.InvalidTokenError("typ")
+    claims = registration_request(ctx, token, body, frozenset({"require"}))
+    _times(claims, ctx.max_age)
+    return claims
+
+
 def _times(claims: dict[str, Any], bound: int | None, lifetime: bool = True) -> None:
     # NumericDates as integers (not bool, float or text), checked against the clock, and a bound on
     # the lifetime (or, for a statement without exp, on the age): joselab policy, not the spec's.
@@ -120,6 +136,8 @@ def _ob_refused(ctx: Context, token: Any, body: bytes | None) -> bool:
 RECIPES: list[Recipe | Unsupported] = [
     Recipe("PyJWT", "software_statement", USAGE, software_statement, {"require": f'options={{"require": {REQUIRE_SSA}}}'},
            software_statement_hardened),
+    Recipe("PyJWT", "registration_request", USAGE, registration_request,
+           {"require": f'options={{"require": {REQUIRE_REQUEST}}}'}, registration_request_hardened),
     Recipe("PyJWT", "access_token", USAGE, access_token, {"require": f'options={{"require": {REQUIRE_AT}}}'},
            access_token_hardened),
     Recipe("PyJWT", "id_token", USAGE, id_token, {"require": f'options={{"require": {REQUIRE_ID}}}'}, id_token_hardened),
