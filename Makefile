@@ -16,7 +16,7 @@ JB_FLAGS := --warningiserror --keep-going --builder html
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help book test lint unit nbval book-strict browser serve lab notebooks clean setup assets bench
+.PHONY: help book test lint unit nbval book-strict browser serve lab notebooks clean setup assets bench matrix
 
 help:
 	@echo "make book       build the site into _build/html (sets up .venv and front-end assets first)"
@@ -25,6 +25,7 @@ help:
 	@echo "make lab        JupyterLab on notebooks/"
 	@echo "make notebooks  re-execute the notebooks in place (refresh committed outputs)"
 	@echo "make bench      measure builds, make test, notebooks and validators (after make test)"
+	@echo "make matrix     regenerate book/libraries.md: what PyJWT, joserfc, jwcrypto, Authlib check"
 	@echo "make clean      remove _build, .venv and node_modules"
 
 # .venv is (re)made when missing or older than requirements.txt / pyproject.toml.
@@ -58,8 +59,8 @@ book: setup
 	@test -f _build/html/index.html && echo "site: _build/html/index.html"
 
 lint: $(STAMP)
-	$(BIN)/ruff check joselab tests notebooks bench
-	$(BIN)/ruff format --check joselab tests bench
+	$(BIN)/ruff check joselab tests notebooks bench libmatrix
+	$(BIN)/ruff format --check joselab tests bench libmatrix
 
 unit: $(STAMP)
 	$(BIN)/pytest -n 2 -q -p no:cacheprovider tests --ignore=tests/browser
@@ -85,6 +86,11 @@ test: setup
 # against jwcrypto, PyJWT and joserfc; prints a table and writes _build/bench.json. See book/performance.md.
 bench: setup
 	$(BIN)/python bench/run.py
+
+# The library matrix (book/libraries.md, libmatrix/results.json), from the hostile corpus run through
+# each library's recommended validation; tests/test_libmatrix.py fails when the committed page is stale.
+matrix: $(STAMP)
+	$(BIN)/python -m libmatrix
 
 serve: book
 	$(BIN)/python -m http.server --bind 127.0.0.1 --directory _build/html 8000
