@@ -638,6 +638,7 @@ class IdTokenValidator:
         acr_values: Sequence[str] | None = None,
         front_channel: bool = False,
         hybrid: bool = False,
+        front_claims: Mapping[str, Any] | None = None,
         strict: bool = False,
     ) -> Trace:
         """Validate ``token`` as the ID token answering an authentication request that sent
@@ -649,7 +650,8 @@ class IdTokenValidator:
         §3.2.2.11): ``c_hash`` is then REQUIRED (§3.3.2.11). ``hybrid``: it is one of the two ID tokens
         of a hybrid authentication (front channel, token response), which carry the same ``nonce``
         (§3.3.3.6): step 11's replay row accepts that nonce for both, and only for the authentication
-        of this ``code``."""
+        of this ``code``. ``front_claims``: the validated front-channel ID token of the same
+        authentication, whose ``iss`` and ``sub`` this token's must equal (§3.3.3.6)."""
         hybrid = hybrid or front_channel
         title = "OIDC Core §3.3.2.12: front-channel ID token at the client" if front_channel else None
         trace = Trace(title or "OIDC Core §3.1.3.7: ID token validation at the client")
@@ -669,6 +671,15 @@ class IdTokenValidator:
             self._steps_7_to_13(trace, alg, claims, nonce=nonce, max_age=max_age, acr_values=acr_values, owner=owner)
             crv = None if alg.startswith("HS") else self._key_for(parsed.header).get("crv")
             self._hashes(trace, alg, crv, claims, access_token=access_token, code=code, state=state, front_channel=front_channel)
+            if front_claims is not None:
+                same = all(n in front_claims and claims.get(n) == front_claims[n] for n in ("iss", "sub"))
+                trace.check(
+                    "OIDC Core §3.3.3.6",
+                    "iss and sub identical to the front-channel ID token's",
+                    same,
+                    "identical" if same else "they differ (or no front-channel ID token passed): not the same authentication",
+                    InvalidClaim,
+                )
             trace.result = claims
         return trace.raise_for_failure() if strict else trace
 
@@ -1044,6 +1055,8 @@ class RelyingParty:
         self.db = Database(Path(store_dir) / f"rp-{safe}.sqlite")
         self.nonce_store = ReplayStore(self.db, "seen_nonce")
         self.pending: dict[str, AuthorizationRequest] = {}
+        #: Claims of the front-channel ID tokens that passed, by code (hybrid flow, Core §3.3.3.6).
+        self._front_claims: dict[str, Mapping[str, Any]] = {}
         self.metadata: dict[str, Any] | None = None
         self._validator: IdTokenValidator | None = None
 
@@ -1201,7 +1214,7 @@ class RelyingParty:
         if response.id_token is None:
             raise JoselabError("not a hybrid response: no front-channel ID token")
         req = response.request
-        return self.validator.validate(
+        trace = self.validator.validate(
             response.id_token,
             nonce=req.nonce,
             code=response.code,
@@ -1211,6 +1224,9 @@ class RelyingParty:
             front_channel=True,
             strict=strict,
         )
+        if trace.ok:
+            self._front_claims[response.code] = trace.result
+        return trace
 
     def redeem(self, code: str | AuthorizationResponse, request: AuthorizationRequest | None = None) -> TokenResponse:
         """POST the code with the PKCE verifier to the token endpoint (RFC 6749 §4.1.3, RFC 7636 §4.5)."""
@@ -1266,6 +1282,9 @@ class RelyingParty:
             max_age=req.max_age,
             acr_values=req.acr_values,
             hybrid=req.hybrid,
+            # Hybrid: the token response's ID token is checked against the front-channel one, which
+            # must have passed first (an empty dict makes the §3.3.3.6 row fail if it did not).
+            front_claims=self._front_claims.pop(tokens.code, {}) if tokens.front_id_token is not None else None,
             strict=strict,
         )
 

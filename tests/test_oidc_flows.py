@@ -454,3 +454,25 @@ def test_directory_issuer_with_a_path(world):
 def test_malformed_issuer_paths_are_refused(world, path):
     with pytest.raises(JoselabError):
         OpenIDProvider(Network(), clock=world.clock, store_dir=world.store, host="y.example", issuer_path=path)
+
+
+def test_hybrid_token_response_must_match_the_front_channel_token(world):
+    client = rp(world)
+    response = hybrid_response(client)
+    assert client.validate_front_channel(response).ok
+    tokens = client.redeem(response)
+    trace = client.validator.validate(
+        tokens.id_token,
+        nonce=response.request.nonce,
+        code=tokens.code,
+        hybrid=True,
+        front_claims={"iss": world.op.issuer, "sub": "someone-else"},
+    )
+    stopped_at(trace, "OIDC Core §3.3.3.6", InvalidClaim)
+
+
+def test_hybrid_token_response_needs_the_front_channel_token_validated_first(world):
+    client = rp(world)
+    response = hybrid_response(client)
+    tokens = client.redeem(response)  # the front-channel ID token was never validated
+    stopped_at(client.validate(tokens), "OIDC Core §3.3.3.6", InvalidClaim)
