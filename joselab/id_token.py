@@ -28,7 +28,7 @@ which certified providers and several libraries implement; not yet in a publishe
 Ed25519 → SHA-512, left 32 bytes; Ed448 → SHAKE256 with a 114-byte output, left 57 bytes. ``EdDSA``
 names no curve, so the curve of the key that verified the token decides.
 
-Hybrid flow (``response_type=code id_token``, Core §3.3): the authorization response carries an ID
+Hybrid flow (``response_type=code id_token``, OIDC Core §3.3): the authorization response carries an ID
 token beside the code, a detached signature over the response: ``c_hash`` binds the code (REQUIRED,
 §3.3.2.11), ``s_hash`` binds ``state`` (FAPI 1 Advanced §5.1.1, as UK Open Banking uses it). Both ID
 tokens of one authentication carry the same ``nonce`` (§3.3.3.6), so the replay store accepts that
@@ -150,7 +150,7 @@ def hash_alg_for(alg: str, crv: str | None = None, *, section: str = AT_HASH_SEC
 
 def token_hash(value: str, alg: str, crv: str | None = None, *, section: str = AT_HASH_SECTION) -> str:
     """``at_hash`` / ``c_hash`` / ``s_hash`` of ``value`` for an ID token signed with ``alg``: base64url
-    of the left-most half of the hash of the octets of its ASCII representation (Core §3.1.3.6,
+    of the left-most half of the hash of the octets of its ASCII representation (OIDC Core §3.1.3.6,
     §3.2.2.9, §3.3.2.10, §3.3.2.11; FAPI 1 Advanced §5.1.1). RS256 hashes with SHA-256 and keeps 128
     bits; Ed25519 with SHA-512 and keeps 32 bytes; Ed448 with SHAKE256 (114 bytes) and keeps 57."""
     name = hash_alg_for(alg, crv, section=section)
@@ -222,16 +222,16 @@ class ClientRegistration:
 class OpenIDProvider:
     """An OpenID Provider over real HTTP on 127.0.0.1, playing ``https://<host><issuer_path>``.
 
-    Routes, under the issuer's path: ``/.well-known/openid-configuration`` (Discovery §4: appended to
-    the issuer, path included), ``/jwks`` (RFC 7517 §5), ``/authorize`` (Core §3.1.2, §3.3.2:
-    approves :data:`DEMO_SUBJECT`, no login page) and ``/token`` (Core §3.1.3, RFC 6749 §4.1.3,
+    Routes, under the issuer's path: ``/.well-known/openid-configuration`` (OIDC Discovery §4: appended to
+    the issuer, path included), ``/jwks`` (RFC 7517 §5), ``/authorize`` (OIDC Core §3.1.2, §3.3.2:
+    approves :data:`DEMO_SUBJECT`, no login page) and ``/token`` (OIDC Core §3.1.3, RFC 6749 §4.1.3,
     RFC 7636 §4.6). Codes live in a sqlite file and are one-time (RFC 6749 §4.1.2).
 
     Keys: ``signing_keys`` maps each signature algorithm to its own key, so a key serves one
     algorithm (RFC 8725 §3.1); by default RS256 → RFC 7515 Appendix A.2's RSA key, PS256 → RFC 7517
     Appendix A.2's RSA key, Ed25519 → RFC 8037 Appendix A.1's key (all published example keys). The
     JWK Set publishes each with its ``alg`` and ``use: sig``; the metadata lists those algorithms
-    (and HS256, MACed with a client's secret, Core §10.1). Access tokens are signed with
+    (and HS256, MACed with a client's secret, OIDC Core §10.1). Access tokens are signed with
     ``access_token_alg``'s key. Every authorization response carries ``iss`` (RFC 9207 §2).
     """
 
@@ -254,7 +254,7 @@ class OpenIDProvider:
         if issuer_path and (
             not issuer_path.startswith("/") or issuer_path.endswith("/") or "?" in issuer_path or "#" in issuer_path
         ):
-            raise JoselabError("issuer_path starts with / and has no trailing /, query or fragment (Discovery §3, issuer)")
+            raise JoselabError("issuer_path starts with / and has no trailing /, query or fragment (OIDC Discovery §3, issuer)")
         if signing_keys is None:
             signing_keys = {
                 "RS256": demo_key("rfc7515-a2-rsa"),
@@ -433,9 +433,9 @@ class OpenIDProvider:
 
     # -- HTTP ---------------------------------------------------------------------------------
     def _authorize(self, req: Request) -> Response:
-        """Core §3.1.2.2 / §3.3.2.2 checks, then approve the demo user and redirect with the code,
-        ``state`` and ``iss`` (RFC 9207 §2): in the query for ``code`` (Core §3.1.2.5), in the
-        fragment with an ID token for ``code id_token`` (Core §3.3.2.5)."""
+        """OIDC Core §3.1.2.2 / §3.3.2.2 checks, then approve the demo user and redirect with the code,
+        ``state`` and ``iss`` (RFC 9207 §2): in the query for ``code`` (OIDC Core §3.1.2.5), in the
+        fragment with an ID token for ``code id_token`` (OIDC Core §3.3.2.5)."""
         q = {k: v[0] for k, v in req.query.items() if len(v) == 1}
         if any(len(v) != 1 for v in req.query.values()):
             return json_response(400, {"error": "invalid_request", "error_description": "a parameter is repeated"})
@@ -446,7 +446,7 @@ class OpenIDProvider:
             return json_response(400, {"error": "invalid_request", "error_description": "unknown client or redirect_uri"})
         state = q.get("state")
         response_type = q.get("response_type")
-        # Core §3.3.2.5-6: the hybrid flow answers in the fragment, errors included.
+        # OIDC Core §3.3.2.5-6: the hybrid flow answers in the fragment, errors included.
         sep = "#" if response_type == "code id_token" else "?"
 
         def error(code: str, description: str) -> Response:
@@ -456,9 +456,9 @@ class OpenIDProvider:
         if response_type not in RESPONSE_TYPES:
             return error("unsupported_response_type", f"only {' or '.join(RESPONSE_TYPES)}")
         if response_type not in client.response_types:
-            return error("unauthorized_client", f"{response_type} is not registered for this client (Registration §2)")
+            return error("unauthorized_client", f"{response_type} is not registered for this client (OIDC Registration §2)")
         if response_type == "code id_token" and not q.get("nonce"):
-            return error("invalid_request", "the hybrid flow requires a nonce (Core §3.3.2.11)")
+            return error("invalid_request", "the hybrid flow requires a nonce (OIDC Core §3.3.2.11)")
         if "openid" not in q.get("scope", "").split():
             return error("invalid_scope", "an OpenID request has scope openid (Core §3.1.2.1)")
         if q.get("code_challenge_method") != "S256" or not q.get("code_challenge"):
@@ -646,7 +646,7 @@ class IdTokenValidator:
         ``access_token``, ``c_hash`` against ``code`` and ``s_hash`` against ``state`` when those are
         given. On success ``trace.result`` is the claims set.
 
-        ``front_channel``: the ID token came in a hybrid authorization response (Core §3.3.2.12 →
+        ``front_channel``: the ID token came in a hybrid authorization response (OIDC Core §3.3.2.12 →
         §3.2.2.11): ``c_hash`` is then REQUIRED (§3.3.2.11). ``hybrid``: it is one of the two ID tokens
         of a hybrid authentication (front channel, token response), which carry the same ``nonce``
         (§3.3.3.6): step 11's replay row accepts that nonce for both, and only for the authentication
@@ -888,7 +888,7 @@ class IdTokenValidator:
                 section, "nonce not seen before (replay)", first, "first use" if first else "already used", ReplayDetected
             )
             return
-        # Hybrid flow: both ID tokens of one authentication carry this nonce (Core §3.3.3.6). The
+        # Hybrid flow: both ID tokens of one authentication carry this nonce (OIDC Core §3.3.3.6). The
         # store keys it to that authentication's code (by its SHA-256) and allows it twice.
         first = self.nonce_store.first_use(f"{self.client_id} {value}", keep_until, self.clock.now(), owner=owner, max_uses=2)
         trace.check(
@@ -987,7 +987,7 @@ class AuthorizationRequest:
 
 @dataclass(frozen=True)
 class AuthorizationResponse:
-    """The authorization response the client accepted (Core §3.1.2.5, §3.3.2.5): the code, the
+    """The authorization response the client accepted (OIDC Core §3.1.2.5, §3.3.2.5): the code, the
     front-channel ID token of the hybrid flow (None in the code flow), ``iss`` (RFC 9207) and the
     request it answers."""
 
@@ -1055,7 +1055,7 @@ class RelyingParty:
         self.db = Database(Path(store_dir) / f"rp-{safe}.sqlite")
         self.nonce_store = ReplayStore(self.db, "seen_nonce")
         self.pending: dict[str, AuthorizationRequest] = {}
-        #: Claims of the front-channel ID tokens that passed, by code (hybrid flow, Core §3.3.3.6).
+        #: Claims of the front-channel ID tokens that passed, by code (hybrid flow, OIDC Core §3.3.3.6).
         self._front_claims: dict[str, Mapping[str, Any]] = {}
         self.metadata: dict[str, Any] | None = None
         self._validator: IdTokenValidator | None = None
@@ -1078,7 +1078,7 @@ class RelyingParty:
             nonce_store=self.nonce_store,
             client_secret=reg.client_secret,
             id_token_signed_response_alg=reg.id_token_signed_response_alg,
-            # The allowlist is the one alg this client registered (Registration §2; RS256 when none
+            # The allowlist is the one alg this client registered (OIDC Registration §2; RS256 when none
             # was), not all the OP advertises: an OP that signs with several algs never widens it.
             algorithms=[reg.id_token_signed_response_alg],
             require_s_hash=True,
@@ -1106,8 +1106,8 @@ class RelyingParty:
         response_type: str = "code",
     ) -> AuthorizationRequest:
         """A fresh request: ``state`` against CSRF (RFC 6749 §10.12), ``nonce`` against ID token
-        replay and injection (Core §3.1.2.1, §15.5.2), PKCE against code interception (RFC 7636).
-        ``response_type`` is ``code`` (Core §3.1) or ``code id_token`` (the hybrid flow, §3.3)."""
+        replay and injection (OIDC Core §3.1.2.1, §15.5.2), PKCE against code interception (RFC 7636).
+        ``response_type`` is ``code`` (OIDC Core §3.1) or ``code id_token`` (the hybrid flow, §3.3)."""
         if response_type not in RESPONSE_TYPES:
             raise JoselabError(f"response_type is one of {RESPONSE_TYPES}")
         if self.metadata is None:
@@ -1158,7 +1158,7 @@ class RelyingParty:
         raise FetchError("too many redirects between the demo's parties")
 
     def receive_response(self, location: str) -> AuthorizationResponse:
-        """The authorization response at a redirect URI (Core §3.1.2.5-7, §3.3.2.5-8; RFC 6749 §4.1.2).
+        """The authorization response at a redirect URI (OIDC Core §3.1.2.5-7, §3.3.2.5-8; RFC 6749 §4.1.2).
 
         In order: ``state`` is one this client sent, used once (RFC 6749 §10.12); the response came
         to the redirect URI of the OP that request went to (RFC 9700 §4.4.2.2); its ``iss`` is that
@@ -1199,7 +1199,7 @@ class RelyingParty:
         if request.hybrid and id_token is None:
             raise MissingClaim("id_token in the hybrid authorization response", "OIDC Core §3.3.2.5", "absent")
         if request.hybrid != (parts.fragment != ""):
-            raise FetchError("the response mode is not the response type's default (Core §3.3.2.5: fragment)")
+            raise FetchError("the response mode is not the response type's default (OIDC Core §3.3.2.5: fragment)")
         return AuthorizationResponse(query["code"], request.state, iss, id_token, request)
 
     def receive_redirect(self, location: str) -> tuple[str, AuthorizationRequest]:
@@ -1208,7 +1208,7 @@ class RelyingParty:
         return response.code, response.request
 
     def validate_front_channel(self, response: AuthorizationResponse, *, strict: bool = False) -> Trace:
-        """Validate the hybrid flow's front-channel ID token (Core §3.3.2.12, §3.2.2.11): every step
+        """Validate the hybrid flow's front-channel ID token (OIDC Core §3.3.2.12, §3.2.2.11): every step
         of §3.1.3.7, ``c_hash`` REQUIRED over the code (§3.3.2.10-11), ``s_hash`` over ``state``
         (FAPI 1 Advanced §5.1.1)."""
         if response.id_token is None:

@@ -80,7 +80,7 @@ def stopped_at(trace, section, error):
     assert type(trace.error) is error, str(trace)
 
 
-# -- the allowlist is the registered alg (Registration §2), not the OP's whole list -------------------
+# -- the allowlist is the registered alg (OIDC Registration §2), not the OP's whole list -------------------
 def test_allowlist_is_the_registered_alg_not_what_the_op_advertises(world):
     client = rp(world)
     client.discover()
@@ -134,7 +134,7 @@ def test_ed25519_at_hash_of_sha256_is_refused(world):
 def hybrid_response(client):
     request = client.authorization_request(response_type="code id_token")
     location = client.authorize(request)
-    assert "#" in location and "?" not in location.split("#")[0]  # Core §3.3.2.5: the fragment
+    assert "#" in location and "?" not in location.split("#")[0]  # OIDC Core §3.3.2.5: the fragment
     return client.receive_response(location)
 
 
@@ -227,7 +227,7 @@ def _validator(world, db, table, **options) -> IdTokenValidator:
 
 
 def test_token_response_without_c_hash_passes_and_says_so(world, tmp_path):
-    # Outside a front-channel response c_hash is OPTIONAL (Core §3.3.2.11): the row says so and passes;
+    # Outside a front-channel response c_hash is OPTIONAL (OIDC Core §3.3.2.11): the row says so and passes;
     # a client whose policy requires it refuses, and the row says that is joselab policy.
     db = Database(tmp_path / "n.sqlite")
     try:
@@ -403,7 +403,7 @@ def test_op_issuer_with_a_path(world):
         store_dir=world.store,
         ids=DemoIds(77),
     )
-    metadata = client.discover()  # Discovery §4: /.well-known/openid-configuration appended to the path
+    metadata = client.discover()  # OIDC Discovery §4: /.well-known/openid-configuration appended to the path
     assert metadata["jwks_uri"] == "https://idp.bank.example/tenant1/jwks"
     _, trace = client.login()
     assert trace.ok, str(trace)

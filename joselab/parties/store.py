@@ -41,7 +41,7 @@ class ReplayStore:
 
     A value may carry an ``owner`` and a number of uses: OpenID Connect's hybrid flow delivers two ID
     tokens of one authentication (front channel and token response) with the same ``nonce``
-    (Core §3.3.2.11, §3.3.3.6), so the nonce is "first use" for both tokens of *that* authentication
+    (OIDC Core §3.3.2.11, §3.3.3.6), so the nonce is "first use" for both tokens of *that* authentication
     and a replay for anything else."""
 
     def __init__(self, db: Database, table: str = "seen_jti") -> None:
