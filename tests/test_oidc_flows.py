@@ -476,3 +476,17 @@ def test_hybrid_token_response_needs_the_front_channel_token_validated_first(wor
     response = hybrid_response(client)
     tokens = client.redeem(response)  # the front-channel ID token was never validated
     stopped_at(client.validate(tokens), "OIDC Core §3.3.3.6", InvalidClaim)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y", "Qcb0Orv1zh30vL1MPRsbm-diHiMwcLyZvn1arpZv-Jxf_11jnpEX3Tgfvk"],
+)
+def test_hashes_agree_with_authlib(value):
+    # Authlib (a second, independent implementation, pinned for this test) hashes EdDSA with SHA-512:
+    # the working group's choice for Ed25519. (It has no hash for the RFC 9864 names, nor for Ed448.)
+    from authlib.oidc.core.util import create_half_hash
+
+    assert token_hash(value, "EdDSA", "Ed25519") == create_half_hash(value, "EdDSA").decode("ascii")
+    for alg in ("RS256", "PS384", "ES512", "HS256"):
+        assert token_hash(value, alg) == create_half_hash(value, alg).decode("ascii")
