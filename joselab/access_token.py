@@ -407,7 +407,7 @@ class AuthorizationServer:
     Routes: ``GET /.well-known/oauth-authorization-server`` (RFC 8414 §3), ``GET /jwks`` (RFC 7517
     §5), ``POST /introspect`` (RFC 7662 §2, authenticated with ``client_secret_basic``). An issuer
     may have a path (``issuer_path="/tenant1"``: ``https://as.bank.example/tenant1``): the metadata
-    is then at ``/.well-known/oauth-authorization-server/tenant1`` (RFC 8414 §3.1 inserts the
+    is then at ``/.well-known/oauth-authorization-server/tenant1`` (RFC 8414 §3 inserts the
     well-known suffix before the path) and the other routes under the path. Every
     token it issues is stored (by its SHA-256) in the sqlite file ``db_path`` with a revoked flag;
     :meth:`revoke` sets it (RFC 7009 defines an endpoint for that; here it is a method).
@@ -457,7 +457,7 @@ class AuthorizationServer:
             "CREATE TABLE IF NOT EXISTS issued (token_sha256 TEXT PRIMARY KEY, jti TEXT NOT NULL, claims TEXT NOT NULL,"
             " exp INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0)"
         )
-        # RFC 8414 §3.1: the well-known suffix goes between the host and the issuer's path.
+        # RFC 8414 §3 (example in §3.1): the well-known suffix goes between the host and the issuer's path.
         self.server.serve_json(METADATA_PATH + issuer_path, self.metadata)
         self.server.serve_json(issuer_path + JWKS_PATH, self.jwks)
         self.server.route("POST", issuer_path + INTROSPECTION_PATH)(self._introspection_endpoint)

@@ -198,7 +198,8 @@ class ClientRegistration:
     id_token_encrypted_response_alg: str | None = None
     id_token_encrypted_response_enc: str | None = None
     encryption_key: jwk.JWK | None = field(default=None, repr=False)
-    response_types: tuple[str, ...] = ("code", "code id_token")
+    #: OIDC Registration §2: when omitted, the client uses only the ``code`` response type.
+    response_types: tuple[str, ...] = ("code",)
 
     def __post_init__(self) -> None:
         if any(rt not in RESPONSE_TYPES for rt in self.response_types):

@@ -41,6 +41,7 @@ CLIENT = "client.example"
 BANK_CB = "https://client.example/cb/bank"
 SECRET = DemoIds(11).token(32)
 _SEEDS = itertools.count(5000)
+HYBRID = ("code", "code id_token")
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +51,7 @@ def world(tmp_path_factory):
     net = Network()
     op = OpenIDProvider(net, clock=clock, store_dir=store)
     regs = {
-        "rs": op.register(ClientRegistration(CLIENT, (BANK_CB,), client_secret=SECRET)),
+        "rs": op.register(ClientRegistration(CLIENT, (BANK_CB,), client_secret=SECRET, response_types=HYBRID)),
         "ps": op.register(ClientRegistration("ps.example", ("https://ps.example/cb",), id_token_signed_response_alg="PS256")),
         "ed": op.register(ClientRegistration("ed.example", ("https://ed.example/cb",), id_token_signed_response_alg="Ed25519")),
     }
@@ -419,7 +420,7 @@ def test_as_issuer_with_a_path(world, tmp_path):
     net.start()
     try:
         assert auth.issuer == "https://as.bank.example/tenant1"
-        # RFC 8414 §3.1: the well-known suffix goes before the path.
+        # RFC 8414 §3: the well-known suffix goes before the path.
         assert metadata_url(auth.issuer) == "https://as.bank.example/.well-known/oauth-authorization-server/tenant1"
         assert net.get_json(metadata_url(auth.issuer))["issuer"] == auth.issuer
         token = auth.issue_access_token(sub="alice", client_id="c", audience="https://api.bank.example", scope="accounts")
@@ -490,3 +491,36 @@ def test_hashes_agree_with_authlib(value):
     assert token_hash(value, "EdDSA", "Ed25519") == create_half_hash(value, "EdDSA").decode("ascii")
     for alg in ("RS256", "PS384", "ES512", "HS256"):
         assert token_hash(value, alg) == create_half_hash(value, alg).decode("ascii")
+
+
+def test_eddsa_name_with_an_ed25519_key_end_to_end(world, tmp_path):
+    # An OP that names the alg "EdDSA" (RFC 8037) rather than "Ed25519" (RFC 9864): the curve of
+    # the verifying key picks SHA-512, and the whole login passes.
+    net = Network()
+    op = OpenIDProvider(
+        net,
+        clock=world.clock,
+        store_dir=tmp_path,
+        host="eddsa.example",
+        signing_keys={"RS256": demo_key("rfc7515-a2-rsa"), "EdDSA": demo_key("rfc8037-ed25519")},
+    )
+    reg = op.register(ClientRegistration("c.example", ("https://c.example/cb",), id_token_signed_response_alg="EdDSA"))
+    net.start()
+    client = RelyingParty(net, reg, issuer=op.issuer, clock=world.clock, store_dir=tmp_path, ids=DemoIds(91))
+    try:
+        tokens, trace = client.login()
+        assert trace.ok, str(trace)
+        assert trace.result["at_hash"] == b64url_encode(hashlib.sha512(tokens.access_token.encode()).digest()[:32])
+        assert [k["alg"] for k in op.jwks()["keys"]] == ["RS256", "EdDSA"]
+    finally:
+        client.close()
+        net.close()
+        op.db.close()
+
+
+def test_hybrid_needs_the_response_type_registered(world):
+    # OIDC Registration §2: a client that registered no response_types uses only code.
+    client = rp(world, "ps")
+    request = client.authorization_request(response_type="code id_token")
+    with pytest.raises(JoselabError, match="unauthorized_client"):
+        client.receive_response(client.authorize(request))
