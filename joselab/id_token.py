@@ -177,6 +177,14 @@ def _secret_key(secret: str) -> jwk.JWK:
     return jwk.JWK(kty="oct", k=b64url_encode(secret.encode("utf-8")))
 
 
+def _host(url: str) -> str | None:
+    """The host of ``url``, or None when it is not a URL at all."""
+    try:
+        return urlsplit(url).hostname
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
 def _with_kid(key: jwk.JWK) -> jwk.JWK:
     """``key`` with a ``kid`` (its RFC 7638 thumbprint when it has none), so a header can name it."""
     if "kid" in key:
@@ -668,7 +676,7 @@ class IdTokenValidator:
             )
             claims = parsed.claims()
             alg = parsed.header["alg"]
-            owner = hashlib.sha256(code.encode("utf-8", "replace")).hexdigest() if hybrid and code else ""
+            owner = hashlib.sha256(str(code).encode("utf-8", "replace")).hexdigest() if hybrid and code else ""
             self._steps_7_to_13(trace, alg, claims, nonce=nonce, max_age=max_age, acr_values=acr_values, owner=owner)
             crv = None if alg.startswith("HS") else self._key_for(parsed.header).get("crv")
             self._hashes(trace, alg, crv, claims, access_token=access_token, code=code, state=state, front_channel=front_channel)
@@ -1153,7 +1161,7 @@ class RelyingParty:
             location = resp.headers.get("location")
             if resp.status not in (302, 303) or not location:
                 raise FetchError(f"the authorization endpoint answered {resp.status}, not a redirect")
-            if urlsplit(location).hostname not in self.network.servers:
+            if _host(location) not in self.network.servers:
                 return location
             url = location  # a party redirecting the browser on (as a mix-up attacker does)
         raise FetchError("too many redirects between the demo's parties")
@@ -1165,7 +1173,10 @@ class RelyingParty:
         to the redirect URI of the OP that request went to (RFC 9700 §4.4.2.2); its ``iss`` is that
         OP's issuer, and is present when the OP's metadata says it sends one (RFC 9207 §2.4); then
         the error or the code (and, in the hybrid flow, the ID token, from the fragment)."""
-        parts = urlsplit(location)
+        try:
+            parts = urlsplit(location)
+        except (TypeError, ValueError, AttributeError):
+            raise FetchError("the redirect Location is not a URL") from None
         at = f"{parts.scheme}://{parts.netloc}{parts.path}"
         raw = parts.fragment if parts.fragment else parts.query
         values = parse_qs(raw, keep_blank_values=True)

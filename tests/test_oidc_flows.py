@@ -524,3 +524,21 @@ def test_hybrid_needs_the_response_type_registered(world):
     request = client.authorization_request(response_type="code id_token")
     with pytest.raises(JoselabError, match="unauthorized_client"):
         client.receive_response(client.authorize(request))
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "https://[::1/cb?code=x",  # urlsplit raises ValueError on this
+        "https://client.example/cb/bank?state=%ED%A0%80&code=1",
+        "https://client.example/cb/bank#state=a&state=b",
+        "",
+        "\ud800",
+        "https://client.example/cb/bank?" + "a=1&" * 2000,
+    ],
+)
+def test_hostile_redirects_get_joselab_errors(world, location):
+    client = rp(world)
+    client.authorization_request()
+    with pytest.raises(JoselabError):
+        client.receive_response(location)
