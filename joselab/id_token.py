@@ -10,8 +10,9 @@ Three parts, all real:
 * :class:`IdTokenValidator`, the client's side: Core §3.1.3.7 steps 1-13 in the spec's order, one
   trace row (or more) per step labelled ``OIDC Core §3.1.3.7 (N)``, then ``at_hash`` (§3.1.3.8,
   which points to §3.2.2.9) and ``c_hash`` (§3.3.2.10; the claim is defined in §3.3.2.11);
-* :class:`RelyingParty`, the client that runs the authorization code flow with ``state``, ``nonce``
-  and PKCE, follows the redirect's ``Location`` itself (no browser), redeems the code and validates.
+* :class:`RelyingParty`, the client that runs the authorization code flow (or the hybrid flow,
+  ``code id_token``) with ``state``, ``nonce`` and PKCE, follows the redirect's ``Location`` itself
+  (no browser), checks who answered (``iss``, RFC 9207 §2.4), redeems the code and validates.
 
 On the order of §3.1.3.7: steps 2-5 compare ``iss``, ``aud`` and ``azp`` *before* the signature is
 checked at step 6, as the spec lists them. Nothing is trusted or used before step 6 passes (the trace
