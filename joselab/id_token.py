@@ -313,7 +313,7 @@ class OpenIDProvider:
     def register(self, client: ClientRegistration) -> ClientRegistration:
         """Register ``client``; its ``id_token_signed_response_alg`` must be one this OP signs with."""
         alg = client.id_token_signed_response_alg
-        if not alg.startswith("HS") and alg not in self.signing_keys:
+        if alg not in self.signing_algorithms():
             raise JoselabError(f"{self.issuer} has no key for {alg}; it signs ID tokens with {self.signing_algorithms()}")
         self.clients[client.client_id] = client
         return client

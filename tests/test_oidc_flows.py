@@ -542,3 +542,13 @@ def test_hostile_redirects_get_joselab_errors(world, location):
     client.authorization_request()
     with pytest.raises(JoselabError):
         client.receive_response(location)
+
+
+def test_op_registers_only_the_algorithms_its_metadata_lists(world):
+    # HS384 would be MACed with the client's secret, but the metadata lists HS256 only.
+    with pytest.raises(JoselabError, match="no key for HS384"):
+        world.op.register(
+            ClientRegistration(
+                "h.example", ("https://h.example/cb",), client_secret=SECRET * 2, id_token_signed_response_alg="HS384"
+            )
+        )
