@@ -410,7 +410,10 @@ class AuthorizationServer:
     resource servers need to check them.
 
     Routes: ``GET /.well-known/oauth-authorization-server`` (RFC 8414 §3), ``GET /jwks`` (RFC 7517
-    §5), ``POST /introspect`` (RFC 7662 §2, authenticated with ``client_secret_basic``). Every
+    §5), ``POST /introspect`` (RFC 7662 §2, authenticated with ``client_secret_basic``). An issuer
+    may have a path (``issuer_path="/tenant1"``: ``https://as.bank.example/tenant1``): the metadata
+    is then at ``/.well-known/oauth-authorization-server/tenant1`` (RFC 8414 §3 inserts the
+    well-known suffix before the path) and the other routes under the path. Every
     token it issues is stored (by its SHA-256) in the sqlite file ``db_path`` with a revoked flag;
     :meth:`revoke` sets it (RFC 7009 defines an endpoint for that; here it is a method).
 
@@ -420,8 +423,11 @@ class AuthorizationServer:
 
     Keys: it signs with ``key`` (default the published RFC 7515 A.2 RSA key, RS256, deterministic
     signatures). :meth:`rotate_key` publishes a new key next to the old one and signs with it from
-    then on; :meth:`retire_key` removes a key from the published set. Every published key carries
-    ``alg`` and ``use: sig``, so a verifier ties each key to one algorithm (RFC 8725 §3.1).
+    then on; :meth:`retire_key` removes a key from the published set. Every key serves the one
+    ``alg`` the AS signs with, and every published key carries that ``alg`` and ``use: sig``, so a
+    verifier ties each key to one algorithm (RFC 8725 §3.1). RFC 8414 has no metadata member for the
+    access tokens' signing algorithm (RFC 9068 defines none either), so the JWK Set's ``alg`` is
+    where a resource server learns it.
     """
 
     def __init__(
@@ -432,10 +438,16 @@ class AuthorizationServer:
         ids: IdSource,
         db_path: str | Path,
         host: str = AS_HOST,
+        issuer_path: str = "",
         key: DemoKey | jwk.JWK | None = None,
         alg: str = "RS256",
         lifetime: int = 300,
     ) -> None:
+        if issuer_path and (
+            not issuer_path.startswith("/") or issuer_path.endswith("/") or "?" in issuer_path or "#" in issuer_path
+        ):
+            raise KeySetError("issuer_path starts with / and has no trailing /, query or fragment (RFC 8414 §2)")
+        self.path = issuer_path
         self.server = LocalServer(host, network)
         self.clock = clock
         self.ids = ids
@@ -450,14 +462,15 @@ class AuthorizationServer:
             "CREATE TABLE IF NOT EXISTS issued (token_sha256 TEXT PRIMARY KEY, jti TEXT NOT NULL, claims TEXT NOT NULL,"
             " exp INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0)"
         )
-        self.server.serve_json(METADATA_PATH, self.metadata)
-        self.server.serve_json(JWKS_PATH, self.jwks)
-        self.server.route("POST", INTROSPECTION_PATH)(self._introspection_endpoint)
+        # RFC 8414 §3 (example in §3.1): the well-known suffix goes between the host and the issuer's path.
+        self.server.serve_json(METADATA_PATH + issuer_path, self.metadata)
+        self.server.serve_json(issuer_path + JWKS_PATH, self.jwks)
+        self.server.route("POST", issuer_path + INTROSPECTION_PATH)(self._introspection_endpoint)
 
     # -- published documents ----------------------------------------------------------------------
     @property
     def issuer(self) -> str:
-        return self.server.url("")
+        return self.server.url(self.path)
 
     @property
     def signing_kid(self) -> str:
@@ -467,8 +480,8 @@ class AuthorizationServer:
         """RFC 8414 §2 metadata: what a resource server needs to validate tokens locally or remotely."""
         return {
             "issuer": self.issuer,
-            "jwks_uri": self.server.url(JWKS_PATH),
-            "introspection_endpoint": self.server.url(INTROSPECTION_PATH),
+            "jwks_uri": self.server.url(self.path + JWKS_PATH),
+            "introspection_endpoint": self.server.url(self.path + INTROSPECTION_PATH),
             "introspection_endpoint_auth_methods_supported": ["client_secret_basic"],
             "scopes_supported": ["accounts", "transactions"],
         }

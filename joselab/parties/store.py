@@ -37,19 +37,44 @@ class Database:
 
 
 class ReplayStore:
-    """Remembers one-time values until they expire; :meth:`first_use` is atomic."""
+    """Remembers one-time values until they expire; :meth:`first_use` is atomic.
+
+    A value may carry an ``owner`` and a number of uses: OpenID Connect's hybrid flow delivers two ID
+    tokens of one authentication (front channel and token response) with the same ``nonce``
+    (OIDC Core §3.3.2.11, §3.3.3.6), so the nonce is "first use" for both tokens of *that* authentication
+    and a replay for anything else."""
 
     def __init__(self, db: Database, table: str = "seen_jti") -> None:
         if not table.isidentifier():
             raise ValueError("table name must be an identifier")
         self.db = db
         self.table = table
-        db.execute(f"CREATE TABLE IF NOT EXISTS {table} (value TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)")
+        db.execute(
+            f"CREATE TABLE IF NOT EXISTS {table} (value TEXT PRIMARY KEY, expires_at INTEGER NOT NULL,"
+            " owner TEXT NOT NULL DEFAULT '', uses INTEGER NOT NULL DEFAULT 1)"
+        )
 
-    def first_use(self, value: str, expires_at: int, now: int) -> bool:
-        """Record ``value``; True the first time it is seen (while unexpired), False on a replay."""
+    def first_use(self, value: str, expires_at: int, now: int, *, owner: str = "", max_uses: int = 1) -> bool:
+        """Record ``value``; True the first time it is seen (while unexpired), False on a replay.
+
+        With an ``owner`` and ``max_uses`` > 1, a value already recorded for the same owner is
+        accepted again until it has been used ``max_uses`` times; any other owner is a replay."""
         self.db.execute(f"DELETE FROM {self.table} WHERE expires_at < ?", (now,))
-        return self.db.execute_count(f"INSERT OR IGNORE INTO {self.table} VALUES (?, ?)", (value, int(expires_at))) == 1
+        inserted = self.db.execute_count(
+            f"INSERT OR IGNORE INTO {self.table} (value, expires_at, owner, uses) VALUES (?, ?, ?, 1)",
+            (value, int(expires_at), owner),
+        )
+        if inserted == 1:
+            return True
+        if not owner or max_uses <= 1:
+            return False
+        return (
+            self.db.execute_count(
+                f"UPDATE {self.table} SET uses = uses + 1 WHERE value = ? AND owner = ? AND uses < ?",
+                (value, owner, max_uses),
+            )
+            == 1
+        )
 
     def __len__(self) -> int:
         return self.db.execute(f"SELECT COUNT(*) FROM {self.table}")[0][0]
