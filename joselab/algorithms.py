@@ -862,9 +862,14 @@ class Requirement:
 #: What the profiles the book follows say about signature algorithms, per scenario.
 PROFILE_RULES = (
     Requirement(
-        "all (FAPI 2.0)", "every JWT", "use PS256, ES256 or EdDSA with Ed25519; never none", "FAPI 2.0 Security Profile §5.4"
+        "all (FAPI 2.0)",
+        "every JWT",
+        "PS256, ES256 or EdDSA with Ed25519 (a note admits a registered fully specified name: Ed25519); never none",
+        "FAPI 2.0 Security Profile §5.4",
     ),
-    Requirement("all (FAPI 2.0)", "every JWT", "RSA keys of at least 2048 bits", "FAPI 2.0 Security Profile §5.4"),
+    Requirement(
+        "all (FAPI 2.0)", "keys", "RSA keys of at least 2048 bits, EC keys of at least 224 bits", "FAPI 2.0 Security Profile §5.4"
+    ),
     Requirement(
         "1 registration",
         "software statement, request JWT",

@@ -297,3 +297,15 @@ def test_every_citation_of_the_chapter_has_a_row():
 def test_profile_rules_cite_a_known_document():
     for rule in algs.PROFILE_RULES:
         assert re.match(r"(RFC \d{4}|OIDC|FAPI|OB) ", rule.citation)
+
+
+def test_missing_nginx_is_joselabs_error(monkeypatch):
+    monkeypatch.setattr(algs, "nginx_binary", lambda: None)
+    with pytest.raises(JoselabError, match="nginx is not installed"):
+        algs.nginx_server()
+
+
+def test_missing_node_is_joselabs_error(monkeypatch):
+    monkeypatch.setattr(algs.shutil, "which", lambda name: None)
+    with pytest.raises(JoselabError, match="node is not installed"):
+        algs.node_server()
