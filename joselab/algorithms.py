@@ -504,6 +504,9 @@ def make_tokens(alg: str) -> dict[str, str]:
     * an OIDC Core §2 ID token;
     * an RFC 9449 §4.2 DPoP proof carrying the client's public key in ``jwk`` and ``ath``;
     * a UK OB ``x-jws-signature`` (detached, over :data:`PAYMENT_BODY`).
+
+    One demo key per algorithm signs all four, the DPoP proof included (a real client's DPoP key is its
+    own, of the same type, so the sizes are the same): these tokens are for measuring, not for use.
     """
     key = signing_key(alg)
     kid = key["kid"]

@@ -309,3 +309,15 @@ def test_missing_node_is_joselabs_error(monkeypatch):
     monkeypatch.setattr(algs.shutil, "which", lambda name: None)
     with pytest.raises(JoselabError, match="node is not installed"):
         algs.node_server()
+
+
+def test_the_check_underneath_is_the_point_on_curve_check():
+    # What jwcrypto (and so decrypt_jwe's decryption row) fails on: cryptography's point validation.
+    from jwcrypto import jwe
+    from jwcrypto.common import JWException
+
+    obj = jwe.JWE()
+    obj.allowed_algs = ["ECDH-ES", "A128CBC-HS256"]
+    obj.deserialize(algs.off_curve_jwe())
+    with pytest.raises(JWException, match="not on the curve"):
+        obj.decrypt(algs.rfc7520_recipient_key("5.5"))
