@@ -321,3 +321,10 @@ def test_the_check_underneath_is_the_point_on_curve_check():
     obj.deserialize(algs.off_curve_jwe())
     with pytest.raises(JWException, match="not on the curve"):
         obj.decrypt(algs.rfc7520_recipient_key("5.5"))
+
+
+@pytest.mark.parametrize("token", ["", "a.b", "a.b.c", "eyJhbGciOiJNTC1EU0EtNDQifQ.e30.AAAA", "x" * 40000])
+def test_verify_with_joselab_fails_only_with_joselabs_errors(token):
+    trace = algs.verify_with_joselab(token, "ML-DSA-44")
+    assert not trace.ok
+    assert isinstance(trace.error, JoselabError) and trace.error.section != "joselab"
