@@ -16,7 +16,7 @@ JB_FLAGS := --warningiserror --keep-going --builder html
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help book test lint unit nbval book-strict browser serve lab notebooks clean setup assets bench matrix
+.PHONY: help book test lint unit nbval book-strict browser serve lab notebooks clean setup assets bench matrix nginx
 
 help:
 	@echo "make book       build the site into _build/html (sets up .venv and front-end assets first)"
@@ -36,7 +36,16 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (joselab)" >/dev/null
 	@touch $@
 
-setup: $(STAMP) $(ASSETS)
+setup: $(STAMP) $(ASSETS) nginx
+
+# Chapter 7 measures Debian's nginx (its default header buffers) on 127.0.0.1. Installed where missing
+# when running as root (as CI does); apt's policy-rc.d or a missing init keeps the packaged service
+# from starting, and the book never uses it: joselab.algorithms runs its own nginx in a temp prefix.
+nginx:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { \
+	  if [ "$$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null \
+	    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null; }; \
+	  else echo "nginx is missing: run 'sudo apt-get install nginx' (chapter 7 measures it)" >&2; exit 1; fi; }
 
 # Front-end files the site serves itself (see book/about-assets in the docs): pinned npm packages,
 # installed from the lock file and copied into $(VENDOR). No page loads from a third-party host.

@@ -54,10 +54,11 @@ JOSE_DEFINED_HEADERS = frozenset(
 #: Header members through which a token would hand the verifier its own key (RFC 8725 §3.10).
 EMBEDDED_KEY_HEADERS = ("jwk", "jku", "x5u", "x5c")
 
-#: Signature sizes fixed by the algorithm (RFC 7518 §3.2, §3.4; RFC 8032 §5.1.6).
+#: Signature sizes fixed by the algorithm (RFC 7518 §3.2, §3.4; RFC 8032 §5.1.6; RFC 9964 §5, from
+#: FIPS 204 Table 2).
 _FIXED_SIGNATURE_BYTES = {
     "HS256": 32, "HS384": 48, "HS512": 64, "ES256": 64, "ES384": 96, "ES512": 132, "Ed25519": 64,
-    "Ed448": 114,
+    "Ed448": 114, "ML-DSA-44": 2420, "ML-DSA-65": 3309, "ML-DSA-87": 4627,
 }  # fmt: skip
 
 KeySource = jwk.JWKSet | Callable[[Mapping[str, Any]], jwk.JWK | None]

@@ -40,6 +40,8 @@ MAX_RSA_BITS = 16384
 _HMAC_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
 _EC_CURVES = {"ES256": "P-256", "ES384": "P-384", "ES512": "P-521"}
 _OKP_CURVES = {"Ed25519": ("Ed25519",), "Ed448": ("Ed448",), "EdDSA": ("Ed25519", "Ed448")}
+#: ML-DSA (RFC 9964 §5): an AKP key whose own ``alg`` names the parameter set (RFC 9964 §3).
+_MLDSA = ("ML-DSA-44", "ML-DSA-65", "ML-DSA-87")
 _PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 #: The curves that name one signature algorithm each (RFC 7518 §3.4, RFC 9864 §2.2): a key on one of
 #: them serves that algorithm unless configured otherwise.
@@ -112,7 +114,7 @@ def rsa_bits(key: jwk.JWK | dict[str, Any]) -> int:
 
 def key_fits_alg(key: jwk.JWK | dict[str, Any], alg: str) -> tuple[bool, str]:
     """Whether ``key`` may be used with signature algorithm ``alg``, and why not (RFC 7518 §3,
-    RFC 8037 §3.1, RFC 9864, RFC 8725 §3.1 and §3.5)."""
+    RFC 8037 §3.1, RFC 9864, RFC 9964 §3, RFC 8725 §3.1 and §3.5)."""
     kty = key.get("kty")
     own = key.get("alg")
     if own is not None and not (isinstance(own, str) and same_algorithm(own, alg, key)):
@@ -137,6 +139,10 @@ def key_fits_alg(key: jwk.JWK | dict[str, Any], alg: str) -> tuple[bool, str]:
         if kty != "EC" or key.get("crv") != _EC_CURVES[alg]:
             return False, f"{alg} needs an EC {_EC_CURVES[alg]} key, not {kty} {key.get('crv', '')}".rstrip()
         return True, f"EC {key.get('crv')} key"
+    if alg in _MLDSA:
+        if kty != "AKP" or key.get("alg") != alg:
+            return False, f"{alg} needs an AKP key with alg {alg}, not {kty} {key.get('alg') or ''}".rstrip()
+        return True, f"AKP {alg} key"
     if alg in _OKP_CURVES:
         if kty != "OKP" or key.get("crv") not in _OKP_CURVES[alg]:
             return False, f"{alg} needs an OKP {'/'.join(_OKP_CURVES[alg])} key, not {kty} {key.get('crv', '')}".rstrip()
