@@ -309,10 +309,12 @@ class DiscoveredKeys(_Binding):
             section, "issuer is identical to the issuer the metadata was fetched for", True, f"issuer = {as_evidence(got)}"
         )
         jwks_uri = doc.get("jwks_uri")
+        # OIDC Discovery §3 requires jwks_uri; RFC 8414 §2 makes it optional, but a verifier needs it.
+        jwks_section = "OIDC Discovery §3" if openid else "RFC 8414 §2"
         if not (isinstance(jwks_uri, str) and jwks_uri):
-            raise InvalidMetadata(check="jwks_uri present", section="RFC 8414 §2", evidence=f"jwks_uri = {as_evidence(jwks_uri)}")
+            raise InvalidMetadata(check="jwks_uri present", section=jwks_section, evidence=f"jwks_uri = {as_evidence(jwks_uri)}")
         how = self.fetcher.check_url(jwks_uri)  # the JWK Set is fetched under the same rules
-        trace.check("RFC 8414 §2", "jwks_uri present, and a URL this fetcher may GET", True, f"{how}: {jwks_uri}")
+        trace.check(jwks_section, "jwks_uri present, and a URL this fetcher may GET", True, f"{how}: {jwks_uri}")
         self.metadata = doc
         self._metadata_until = now + fetched.fresh_for
 

@@ -337,7 +337,10 @@ class ProviderClient:
         import ssl
 
         return httpx.Client(
-            verify=ssl.create_default_context(cafile=str(self.provider.ca_file)), follow_redirects=False, trust_env=False, timeout=10
+            verify=ssl.create_default_context(cafile=str(self.provider.ca_file)),
+            follow_redirects=False,
+            trust_env=False,
+            timeout=10,
         )
 
     def _metadata(self, http: httpx.Client) -> dict[str, Any]:
@@ -347,17 +350,23 @@ class ProviderClient:
         resp = http.post(endpoint, data=form, auth=(self.client_id, self.config.client_secret))
         body = resp.json()
         if resp.status_code != 200:
-            raise FetchError(f"token endpoint answered {resp.status_code}: {body.get('error')}: {body.get('error_description', '')}")
+            raise FetchError(
+                f"token endpoint answered {resp.status_code}: {body.get('error')}: {body.get('error_description', '')}"
+            )
         return body
 
     def client_credentials(self, resource: str, scope: str = "accounts") -> TokenSet:
         """An access token for ``resource`` (RFC 8707 §2) by the client credentials grant (RFC 6749 §4.4)."""
         with self._http() as http:
             meta = self._metadata(http)
-            body = self._token(http, meta["token_endpoint"], {"grant_type": "client_credentials", "resource": resource, "scope": scope})
+            body = self._token(
+                http, meta["token_endpoint"], {"grant_type": "client_credentials", "resource": resource, "scope": scope}
+            )
         return TokenSet(body["access_token"], body["token_type"], body.get("expires_in"), body.get("scope"))
 
-    def login(self, resource: str, *, scope: str = "openid accounts", nonce: str | None = None, state: str | None = None) -> TokenSet:
+    def login(
+        self, resource: str, *, scope: str = "openid accounts", nonce: str | None = None, state: str | None = None
+    ) -> TokenSet:
         """The authorization code flow with PKCE (S256), ``nonce`` and ``state``, for ``resource``:
         returns the ID token and the access token for that resource."""
         nonce = nonce or secrets.token_urlsafe(16)
