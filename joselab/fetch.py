@@ -121,6 +121,9 @@ def cache_lifetime(
         which = "no-store" if "no-store" in directives else "no-cache"
         return min_cache, f"Cache-Control {which} (RFC 9111 §5.2.2.5, §5.2.2.4): kept {min_cache}s, the floor ({POLICY})"
     max_age = directives.get("max-age")
+    if max_age is not None and len(max_age) > 2 and max_age[0] == max_age[-1] == '"':
+        # RFC 9111 §5.2: recipients ought to accept the quoted form, which §5.2.2.1 forbids senders.
+        max_age = max_age[1:-1]
     if max_age is None or not max_age.isdigit():
         note = "no Cache-Control max-age" if max_age is None else f"malformed max-age={max_age[:20]!r}"
         return _clamp(default_cache, min_cache, max_cache, f"{note}, the {default_cache}s default ({POLICY})")
@@ -244,6 +247,9 @@ class Fetcher:
             raise
         except httpx.TimeoutException:
             raise FetchTimeout(check=f"answered within {self.timeout}s", section=POLICY, evidence=url[:80]) from None
+        except (httpx.InvalidURL, UnicodeError, ValueError):
+            # httpx's own URL parser is stricter than urlsplit (spaces, bad IDNA labels, ...).
+            raise InsecureTransport(check="URL is well formed", section=POLICY, evidence=url[:80]) from None
         except httpx.HTTPError as exc:
             if _certificate_failure(exc):
                 raise CertificateError(

@@ -323,7 +323,9 @@ class DiscoveredKeys(_Binding):
         kid = header.get("kid")
         with self._lock:
             now = self.clock.now()
-            rows = active_trace() or Trace("key lookup")
+            running = active_trace()
+            # The rows of a fetch made for this lookup go into the validation's own trace.
+            rows = running if running is not None else Trace("key lookup")
             if self.keyset is None or now >= self._keys_until:
                 if (
                     self.keyset is None

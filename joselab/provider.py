@@ -29,7 +29,7 @@ from .keysource import DiscoveredKeys
 from .parties.oidc_provider import NodeOidcProvider, TokenSet, demo_provider
 from .parties.store import Database, ReplayStore
 
-__all__ = ["ProviderLab", "start_lab"]
+__all__ = ["ProviderLab", "leniency_rows", "start_lab"]
 
 
 @dataclass

@@ -112,6 +112,7 @@ def test_http_refused_off_loopback_even_with_opt_in(url):
 @pytest.mark.parametrize(
     "url",
     [
+        "https://xn--/x",
         "ftp://127.0.0.1/x",
         "file:///etc/passwd",
         "https://user:pw@127.0.0.1/x",
@@ -227,7 +228,8 @@ def test_connection_refused_is_fetch_error():
         ({"Cache-Control": "no-store"}, MIN_CACHE_SECONDS, "no-store"),
         ({"Cache-Control": "no-cache, max-age=600"}, MIN_CACHE_SECONDS, "no-cache"),
         ({}, 300, "no Cache-Control max-age"),
-        ({"Cache-Control": 'max-age="600"'}, 300, "malformed"),
+        ({"Cache-Control": 'max-age="600"'}, 600, "max-age=600"),  # RFC 9111 §5.2: accept the quoted form
+        ({"Cache-Control": "max-age=abc"}, 300, "malformed"),
         ({"Cache-Control": "max-age=-1"}, 300, "malformed"),
     ],
 )
