@@ -300,3 +300,36 @@ def test_eddsa_refused_by_default_and_accepted_by_name():
     plain = sign_compact(claims, key, {"alg": "Ed25519", "typ": "at+jwt", "kid": "ed"})
     trace = strict.validate(plain)
     assert trace.ok and not any(c.name.startswith("leniency") for c in trace)
+
+
+@pytest.mark.parametrize(
+    ("metadata", "check"),
+    [
+        (["not", "an", "object"], "JSON object"),
+        ({"issuer": None}, "identical"),
+        ({}, "identical"),
+        ("ISSUER", "jwks_uri present"),  # the issuer right, no jwks_uri
+        ({"jwks_uri": 42}, "jwks_uri present"),
+        ({"jwks_uri": "http://203.0.113.7/jwks"}, "https"),  # plain http off loopback
+        ({"jwks_uri": "https://127.0.0.1:1/jwks#frag"}, "fragment"),
+    ],
+)
+def test_hostile_metadata_refused(ca, metadata, check):
+    it = Issuer(ca)
+    try:
+        if metadata == "ISSUER":
+            metadata = {"issuer": it.issuer}
+        elif isinstance(metadata, dict) and "jwks_uri" in metadata:
+            metadata = {"issuer": it.issuer, **metadata}
+        it.server.answers["/.well-known/openid-configuration"] = Answer.json(metadata)
+        trace = _source(ca, it, FixedClock(NOW)).discover()
+        assert not trace.ok and check in trace.failed.name, str(trace)
+        assert it.server.hits["/jwks"] == 0
+    finally:
+        it.close()
+
+
+def test_jwk_set_that_is_not_there(ca, issuer):
+    issuer.server.answers["/jwks"] = Answer.json({"error": "gone"}, 404)
+    trace = _source(ca, issuer, FixedClock(NOW)).discover()
+    assert not trace.ok and trace.failed.name == "status is 200 OK"

@@ -174,3 +174,18 @@ def test_eddsa_from_a_real_provider(loose_lab):
     tokens = loose_lab.login("rp-eddsa", "https://api.example/eddsa")
     id_trace = loose_lab.id_token_validator("rp-eddsa", "EdDSA", keys=keys).validate(tokens.id_token, nonce=tokens.nonce)
     assert id_trace.ok, str(id_trace)
+
+
+def test_a_provider_that_cannot_start_is_a_joselab_error():
+    # A symmetric key in its signing keys: oidc-provider refuses the configuration and exits; the
+    # party reports it instead of waiting for a readiness line forever.
+    from joselab.errors import JoselabError
+    from joselab.keys import generate_key
+    from joselab.parties.oidc_provider import NodeOidcProvider
+
+    with tempfile.TemporaryDirectory() as d:
+        provider = NodeOidcProvider(d, algorithms=("RS256",), keys={"RS256": generate_key("HS256")}, clients=[], resources=[])
+        with pytest.raises(JoselabError) as err:
+            provider.start()
+        assert "did not start" in str(err.value)
+        assert not provider.running
