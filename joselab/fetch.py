@@ -111,7 +111,7 @@ def cache_lifetime(
 ) -> tuple[int, str]:
     """How long a response may be used, from its ``Cache-Control`` and ``Age`` (RFC 9111), clamped
     to [``min_cache``, ``max_cache``] (joselab policy); returns (seconds, the rule that applied)."""
-    h = headers if isinstance(headers, httpx.Headers) else httpx.Headers(headers)
+    h = headers if isinstance(headers, httpx.Headers) else httpx.Headers(headers, encoding="utf-8")
     directives: dict[str, str | None] = {}
     for value in h.get_list("cache-control", split_commas=True):
         name, _, arg = value.strip().partition("=")
@@ -124,14 +124,19 @@ def cache_lifetime(
     if max_age is not None and len(max_age) > 2 and max_age[0] == max_age[-1] == '"':
         # RFC 9111 §5.2: recipients ought to accept the quoted form, which §5.2.2.1 forbids senders.
         max_age = max_age[1:-1]
-    if max_age is None or not max_age.isdigit():
+    if max_age is None or not _is_digits(max_age):
         note = "no Cache-Control max-age" if max_age is None else f"malformed max-age={max_age[:20]!r}"
         return _clamp(default_cache, min_cache, max_cache, f"{note}, the {default_cache}s default ({POLICY})")
     lifetime = int(max_age[:12])
     age_text = h.get("age", "").strip()
-    age = int(age_text[:12]) if age_text.isdigit() else 0
+    age = int(age_text[:12]) if _is_digits(age_text) else 0
     seen = f"Cache-Control max-age={lifetime}" + (f", Age {age}" if age else "")
     return _clamp(max(lifetime - age, 0), min_cache, max_cache, f"{seen} (RFC 9111 §5.2.2.1, §4.2.3)")
+
+
+def _is_digits(text: str) -> bool:
+    # delta-seconds is 1*DIGIT (RFC 9111 §1.2.2): ASCII digits only, not any Unicode digit.
+    return text.isascii() and text.isdigit()
 
 
 def _clamp(seconds: int, low: int, high: int, note: str) -> tuple[int, str]:
@@ -287,7 +292,7 @@ class Fetcher:
             # Identity was asked for; a compressed body's real size is unknown until it is inflated.
             raise BadResponse(check="body is not compressed", section=POLICY, evidence=f"Content-Encoding {encoding[:30]!r}")
         length = resp.headers.get("content-length")
-        if length is not None and length.strip().isdigit() and int(length.strip()[:12]) > self.max_bytes:
+        if length is not None and _is_digits(length.strip()) and int(length.strip()[:12]) > self.max_bytes:
             raise ResponseTooLarge(
                 check=f"body at most {self.max_bytes} bytes", section=POLICY, evidence=f"Content-Length {length.strip()[:12]}"
             )

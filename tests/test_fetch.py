@@ -251,3 +251,27 @@ def test_configuration_mistakes_fail_loudly():
     for bad in ({"timeout": 0}, {"max_bytes": 0}, {"min_cache": 10, "max_cache": 5}):
         with pytest.raises(ValueError):
             Fetcher(**bad)
+
+
+# -- any header, any URL: joselab's answer or joselab's error, never another exception -------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(st.text(max_size=80), st.text(max_size=12))
+@settings(deadline=None)
+def test_cache_lifetime_is_always_within_bounds(cache_control, age):
+    seconds, note = cache_lifetime({"Cache-Control": cache_control, "Age": age}, min_cache=60, max_cache=3600, default_cache=300)
+    assert 60 <= seconds <= 3600 and note
+
+
+_FUZZ_FETCHER = Fetcher(allow_loopback_http=True)
+
+
+@given(st.one_of(st.text(max_size=120), st.from_regex(r"\Ahttps?://[^/]{0,30}(/.{0,30})?\Z")))
+@settings(deadline=None)
+def test_check_url_raises_only_joselab_errors(url):
+    try:
+        _FUZZ_FETCHER.check_url(url)
+    except InsecureTransport:
+        pass
