@@ -262,7 +262,11 @@ class Fetcher:
                     section=_TLS_SECTION,
                     evidence=_certificate_reason(exc),
                 ) from None
-            raise FetchError(check="server reachable", section=POLICY, evidence=f"{type(exc).__name__} for {url[:80]}") from None
+            raise FetchError(
+                check="server reachable, answering well-formed HTTP",
+                section=POLICY,
+                evidence=f"{type(exc).__name__} for {url[:80]}",
+            ) from None
         content_type = resp_headers.get("content-type", "")
         try:
             document = loads_strict(body, "fetched document", "RFC 8259")

@@ -275,3 +275,25 @@ def test_check_url_raises_only_joselab_errors(url):
         _FUZZ_FETCHER.check_url(url)
     except InsecureTransport:
         pass
+
+
+@pytest.mark.parametrize(
+    ("answer", "error"),
+    [
+        (Answer(200, b'{"a":1}', {"Content-Type": "application/json", "Content-Length": "abc"}), FetchError),
+        (Answer(200, b'{"a":1}', {"Content-Type": "application/json", "Content-Length": "-5"}), FetchError),
+        (Answer(200, b"[" * 100_000 + b"]" * 100_000, {"Content-Type": "application/json"}), BadResponse),  # nesting
+        (Answer(200, b'{"a":"\xff"}', {"Content-Type": "application/json"}), BadResponse),  # not UTF-8
+    ],
+)
+def test_hostile_responses_are_joselab_errors(answer, error):
+    with DocumentServer({"/doc": answer}) as server, Fetcher(allow_loopback_http=True) as f:
+        with pytest.raises(error):
+            f.get_json(server.url("/doc"))
+
+
+def test_body_shorter_than_its_length_times_out():
+    answer = Answer(200, b'{"a":1}', {"Content-Type": "application/json", "Content-Length": "100"})
+    with DocumentServer({"/doc": answer}) as server, Fetcher(allow_loopback_http=True, timeout=0.5) as f:
+        with pytest.raises(FetchTimeout):
+            f.get_json(server.url("/doc"))
