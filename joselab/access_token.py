@@ -80,6 +80,7 @@ from .claims import (
     check_required,
     check_string,
     check_typ,
+    normalise_typ,
 )
 from .clock import Clock, IdSource
 from .compact import MAX_TOKEN_LENGTH, CompactJWS
@@ -101,6 +102,7 @@ __all__ = [
     "ACCESS_TOKEN_TYPES",
     "API_HOST",
     "AS_HOST",
+    "DEFAULT_MAX_LIFETIME",
     "MAX_LEEWAY",
     "REQUIRED_CLAIMS",
     "AccessTokenDemo",
@@ -126,6 +128,9 @@ ACCESS_TOKEN_TYPES = ("at+jwt", "application/at+jwt")
 REQUIRED_CLAIMS = ("iss", "exp", "aud", "sub", "client_id", "iat", "jti")
 #: RFC 9068 §4 (6): "some small leeway, usually no more than a few minutes".
 MAX_LEEWAY = 300
+#: joselab policy (RFC 9068 sets no bound on ``exp - iat``): a larger ``max_lifetime`` is a named
+#: leniency and shows as a row in the trace.
+DEFAULT_MAX_LIFETIME = 3600
 #: The authorization check's label: RFC 9068 §4 numbers six steps, and the paragraph after them asks
 #: the resource server to authorize the call from the §2.2.3 claims (``scope``).
 SCOPE_SECTION = "RFC 9068 §4, §2.2.3"
@@ -159,7 +164,8 @@ class AccessTokenValidator:
         clock: Clock,
         algorithms: Sequence[str] = ("RS256", "PS256"),
         leeway: int = 60,
-        max_lifetime: int = 3600,
+        max_lifetime: int = DEFAULT_MAX_LIFETIME,
+        accept_typ_jwt: bool = False,
         binding: KeyBinding | None = None,
     ) -> None:
         if not isinstance(leeway, int) or not 0 <= leeway <= MAX_LEEWAY:
@@ -174,6 +180,9 @@ class AccessTokenValidator:
         self.algorithms = tuple(a for a in algorithms if a != "none")
         self.leeway = leeway
         self.max_lifetime = max_lifetime
+        #: Leniency: accept ``typ: JWT`` (many authorization servers still send it) where RFC 9068 §4 (1)
+        #: requires ``at+jwt``; each token accepted this way gets a ``leniency accept_typ_jwt`` row.
+        self.accept_typ_jwt = accept_typ_jwt
         self.max_token_length = MAX_TOKEN_LENGTH
         # RFC 8725 §3.1: one algorithm per key. The default binds a key by its JWK's alg; an RSA key
         # without one serves nothing while both RS256 and PS256 are allowed, unless configured here.
@@ -188,7 +197,13 @@ class AccessTokenValidator:
     def _check_header(self, trace: Trace) -> Callable[[CompactJWS], None]:
         def check(parsed: CompactJWS) -> None:
             # In the protected header, so covered by the signature checked next; this can only reject.
-            check_typ(trace, parsed.header, ACCESS_TOKEN_TYPES, "RFC 9068 §4 (1)")
+            typ = parsed.header.get("typ")
+            if self.accept_typ_jwt and isinstance(typ, str) and normalise_typ(typ) == "jwt":
+                trace.leniency(
+                    "accept_typ_jwt", "RFC 9068 §4 (1)", "typ JWT accepted where at+jwt is required", f"typ = {as_evidence(typ)}"
+                )
+            else:
+                check_typ(trace, parsed.header, ACCESS_TOKEN_TYPES, "RFC 9068 §4 (1)")
             trace.check(
                 "RFC 9068 §4 (2)",
                 "not encrypted: no encryption agreed with the AS",
@@ -230,6 +245,13 @@ class AccessTokenValidator:
             if "nbf" in claims:  # optional in RFC 9068; checked whenever present (RFC 7519 §4.1.5)
                 check_not_before(trace, claims, self.clock, self.leeway, "RFC 7519 §4.1.5")
             check_issued_at(trace, claims, self.clock, self.leeway, "RFC 7519 §4.1.6", max_lifetime=self.max_lifetime)
+            if self.max_lifetime > DEFAULT_MAX_LIFETIME:
+                trace.leniency(
+                    "max_lifetime",
+                    "joselab policy; RFC 9068 §4 sets no bound",
+                    f"lifetimes up to {self.max_lifetime}s accepted (default {DEFAULT_MAX_LIFETIME}s)",
+                    f"exp - iat = {int(claims['exp'] - claims['iat'])}s" if "iat" in claims else "no iat",
+                )
             check_required(trace, claims, REQUIRED_CLAIMS, "RFC 9068 §2.2")
             for name in ("sub", "client_id", "jti"):
                 check_string(trace, claims, name, "RFC 9068 §2.2")

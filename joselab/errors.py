@@ -121,4 +121,51 @@ class KeySetError(JoselabError):
 
 
 class FetchError(JoselabError):
-    """An HTTP fetch of metadata or a JWK Set failed, was too large, or was not JSON."""
+    """An HTTP fetch of metadata or a JWK Set failed, was too large, or was not JSON.
+
+    Raised as ``FetchError(message)``, or by :mod:`joselab.fetch` as one of the subclasses below with
+    ``check`` (what was refused), ``section`` (the spec section, or "joselab policy") and ``evidence``."""
+
+    def __init__(self, message: str = "", *, check: str = "", section: str = "", evidence: str = "") -> None:
+        self.check = check or message
+        self.section = section
+        self.evidence = evidence
+        if not message:
+            message = f"{section}: {check}" if section else check
+            if evidence:
+                message += f" ({evidence})"
+        super().__init__(message)
+
+
+class InsecureTransport(FetchError):
+    """The URL is not ``https`` (plain ``http`` is allowed only to a loopback address, and only when
+    the caller opted in), or it carries credentials or a fragment."""
+
+
+class CertificateError(FetchError):
+    """The TLS server certificate did not verify against the trusted CA certificates."""
+
+
+class RedirectRefused(FetchError):
+    """The server answered with a redirect; a metadata or JWK Set fetch never follows one."""
+
+
+class ResponseTooLarge(FetchError):
+    """The response body is over the fetcher's size limit."""
+
+
+class FetchTimeout(FetchError):
+    """The server did not answer, or did not finish answering, within the fetcher's time limit."""
+
+
+class BadResponse(FetchError):
+    """The status is not 200, the content type is not JSON, or the body is not strict JSON."""
+
+
+class IssuerMismatch(FetchError):
+    """The metadata's ``issuer`` is not the issuer identifier it was fetched for (RFC 8414 §3.3,
+    OIDC Discovery §4.3)."""
+
+
+class InvalidMetadata(FetchError):
+    """A metadata document lacks a member the key source needs (``jwks_uri``) or has it in the wrong form."""

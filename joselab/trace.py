@@ -14,6 +14,7 @@ import html
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -28,6 +29,16 @@ def as_evidence(value: object, limit: int = 80) -> str:
     """A JSON value as a row's evidence: compact JSON, cut to ``limit`` characters."""
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+#: The trace whose :meth:`Trace.run` is in progress, so that a key source called from inside a
+#: validator can add the rows of what it did (a fetch, a leniency) to the trace being shown.
+_ACTIVE: ContextVar[Trace | None] = ContextVar("joselab_active_trace", default=None)
+
+
+def active_trace() -> Trace | None:
+    """The trace of the validation running in this context, if any."""
+    return _ACTIVE.get()
 
 
 class Outcome(StrEnum):
@@ -88,6 +99,7 @@ class Trace:
     @contextmanager
     def run(self) -> Iterator[Trace]:
         """Run a validator's body: the first failed check ends it and is kept in :attr:`error`."""
+        token = _ACTIVE.set(self)
         try:
             yield self
         except ValidationError as exc:
@@ -97,6 +109,13 @@ class Trace:
         except Exception as exc:  # a library surprised us: report, never crash the caller
             wrapped = ValidationError("validator completed", "joselab", f"unexpected {type(exc).__name__}")
             self.note_failure(wrapped)
+        finally:
+            _ACTIVE.reset(token)
+
+    def leniency(self, option: str, section: str, what: str, evidence: str = "") -> None:
+        """Record that a named option accepted what the strict default refuses: a passing row whose
+        name starts with ``leniency <option>:``, so that no leniency is ever silent."""
+        self.checks.append(Check(section, f"leniency {option}: {what}", Outcome.PASS, evidence))
 
     # -- reading ---------------------------------------------------------------------------------
     @property
