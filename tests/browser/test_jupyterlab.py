@@ -136,7 +136,9 @@ def test_a_notebook_in_jupyterlab_renders_myst_runs_and_its_labs_answer(browser,
     assert not inspector.locator("textarea").is_disabled()
     _until(page, lambda: _verdict(inspector).startswith("ACCEPTED"), "the inspector's first answer", 20)
     inspector.locator(".jl-c-validator select").select_option(index=1)  # GET /transactions needs another scope
-    _until(page, lambda: _verdict(inspector).startswith("REJECTED at RFC 9068 §4, §2.2.3"), "the inspector's answer", lab=inspector)
+    _until(
+        page, lambda: _verdict(inspector).startswith("REJECTED at RFC 9068 §4, §2.2.3"), "the inspector's answer", lab=inspector
+    )
     inspector.locator("textarea").fill("not a token")
     _until(page, lambda: "Not a JOSE object" in inspector.locator(".jl-out").inner_text(), "the inspector on garbage")
 
@@ -144,7 +146,14 @@ def test_a_notebook_in_jupyterlab_renders_myst_runs_and_its_labs_answer(browser,
     tamper.scroll_into_view_if_needed()
     tamper.locator(".jl-c-target select").select_option(label="claims.aud")
     # The kernel sends the member's own values; the notebook's value comes first.
-    _until(page, lambda: tamper.locator(".jl-c-value select").input_value() != "" and "payments" in tamper.locator(".jl-c-value select option").first.inner_text(), "the values of aud")
+    _until(
+        page,
+        lambda: (
+            tamper.locator(".jl-c-value select").input_value() != ""
+            and "payments" in tamper.locator(".jl-c-value select option").first.inner_text()
+        ),
+        "the values of aud",
+    )
     _until(page, lambda: _verdict(tamper).startswith("REJECTED at RFC 9068 §4 (5)"), "an outsider's change", lab=tamper)
     resign = tamper.locator(".jl-c-resign")
     label = resign.locator("label, .widget-label-basic").first

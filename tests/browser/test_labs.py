@@ -15,7 +15,9 @@ import pytest
 
 from .conftest import SITE
 
-LAB_PAGES = [f"notebooks/{name}.html" for name in ("00_anatomy", "01_registration", "02_access_token", "03_id_token", "04_message")]
+LAB_PAGES = [
+    f"notebooks/{name}.html" for name in ("00_anatomy", "01_registration", "02_access_token", "03_id_token", "04_message")
+]
 VERDICT = re.compile(r"(REJECTED at [^\n<]+|ACCEPTED: \d+ checks passed)")
 
 
