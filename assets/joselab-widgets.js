@@ -70,7 +70,7 @@
     (data.kernel_only || []).forEach(function (name) {
       if (named[name]) {
         named[name].set({ disabled: true, placeholder: "needs a running notebook (make lab)" });
-        named[name].set("description_tooltip", "needs a running notebook (make lab)");
+        named[name].set("tooltip", "needs a running notebook (make lab)");
       }
     });
     if (note !== null && data.note) {
