@@ -45,7 +45,6 @@ def lab_url(tmp_path_factory) -> Iterator[str]:
         f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={ROOT}",
         "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: run cells by command
-        "--LabApp.news_url=",
     ]
     if os.geteuid() == 0:
         command.append("--allow-root")
