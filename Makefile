@@ -16,27 +16,34 @@ JB_FLAGS := --warningiserror --keep-going --builder html
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help book test lint unit nbval book-strict browser serve lab notebooks clean setup assets bench matrix nginx
+.PHONY: help book test lint unit nbval book-strict browser serve lab notebooks clean setup python-setup assets bench matrix nginx
 
 help:
 	@echo "make book       build the site into _build/html (sets up .venv and front-end assets first)"
 	@echo "make test       ruff, unit and vector tests, nbval on every notebook, strict book build"
 	@echo "make serve      serve _build/html on http://127.0.0.1:8000"
-	@echo "make lab        JupyterLab on notebooks/"
+	@echo "make lab        JupyterLab on notebooks/ (Python only, no npm; flags: make lab LAB_ARGS=\"--no-browser --port 8899\")"
 	@echo "make notebooks  re-execute the notebooks in place (refresh committed outputs)"
 	@echo "make bench      measure builds, make test, notebooks and validators (after make test)"
 	@echo "make matrix     regenerate book/libraries.md: what PyJWT, joserfc, jwcrypto, Authlib check"
 	@echo "make clean      remove _build, .venv and node_modules"
 
-# .venv is (re)made when missing or older than requirements.txt / pyproject.toml.
+# .venv is (re)made when missing or older than requirements.txt / pyproject.toml. The first time takes
+# a few minutes: each step says what it does, and pip shows what it collects and installs.
 $(STAMP): requirements.txt pyproject.toml
+	@echo "setup 1/3: the virtual environment $(VENV) (Python: $(PYTHON))"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (joselab)" >/dev/null
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "setup 2/3: the pinned packages of requirements.txt, joselab included (pip's progress below)"
+	$(BIN)/python -m pip install --progress-bar off -r requirements.txt
+	@echo "setup 3/3: the notebooks' kernel, \"Python 3 (joselab)\", inside $(VENV)"
+	@$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (joselab)" >/dev/null
 	@touch $@
 
-setup: $(STAMP) $(ASSETS) nginx
+# Python alone (what `make lab` needs); `setup` adds the site's front-end files (npm).
+python-setup: $(STAMP)
+
+setup: $(STAMP) $(ASSETS) $(VENDOR)/joselab-widgets.js nginx
 
 # Chapter 7 measures Debian's nginx (its default header buffers) on 127.0.0.1. Installed where missing
 # when running as root (as CI does); apt's policy-rc.d or a missing init keeps the packaged service
@@ -49,19 +56,22 @@ nginx:
 
 # Front-end files the site serves itself (see book/about-assets in the docs): pinned npm packages,
 # installed from the lock file and copied into $(VENDOR). No page loads from a third-party host.
-$(ASSETS): package.json package-lock.json assets/joselab-widgets.js
+$(ASSETS): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/mermaid/chunks $(VENDOR)/requirejs $(VENDOR)/html-manager
 	cp node_modules/mermaid/dist/mermaid.esm.min.mjs node_modules/mermaid/LICENSE $(VENDOR)/mermaid/
 	cp -r node_modules/mermaid/dist/chunks/mermaid.esm.min $(VENDOR)/mermaid/chunks/
 	cp node_modules/requirejs/require.js $(VENDOR)/requirejs/
-	cp assets/joselab-widgets.js $(VENDOR)/
 	cp node_modules/@jupyter-widgets/html-manager/dist/embed-amd.js node_modules/@jupyter-widgets/html-manager/dist/*.woff* \
 	   node_modules/@jupyter-widgets/html-manager/dist/*.ttf node_modules/@jupyter-widgets/html-manager/dist/*.eot \
 	   node_modules/@jupyter-widgets/html-manager/dist/*.svg $(VENDOR)/html-manager/
 	@touch $@
 
-assets: $(ASSETS)
+# Our own script is copied on its own, so that editing it does not re-run npm.
+$(VENDOR)/joselab-widgets.js: assets/joselab-widgets.js $(ASSETS)
+	cp $< $@
+
+assets: $(ASSETS) $(VENDOR)/joselab-widgets.js
 
 book: setup
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
@@ -104,10 +114,14 @@ matrix: $(STAMP)
 serve: book
 	$(BIN)/python -m http.server --bind 127.0.0.1 --directory _build/html 8000
 
-lab: setup
-	$(BIN)/jupyter lab notebooks/
+# JupyterLab needs Python only (no npm). LAB_ARGS go to `jupyter lab`, e.g.
+# `make lab LAB_ARGS="--no-browser --port 8899"`; as root (a container) --allow-root is added.
+LAB_ARGS ?=
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+lab: $(STAMP)
+	$(BIN)/jupyter lab $(LAB_ROOT) $(LAB_ARGS) notebooks/
 
-notebooks: setup
+notebooks: setup   # chapter 6 needs node-oidc-provider (npm), chapter 7 nginx
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=300 $(NOTEBOOKS)
 
 clean:

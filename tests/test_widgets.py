@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import html
+import json
+import re
 
 import pytest
 
@@ -16,6 +18,11 @@ from joselab.message import sign_detached
 from joselab.parties import LocalServer, Network
 from joselab.widgets import (
     ALGORITHM_KEYS,
+    CUSTOM,
+    FLIP,
+    REMOVE,
+    REMOVE_LABEL,
+    STRIP,
     FetchOnce,
     Lab,
     algorithm_chooser,
@@ -23,6 +30,7 @@ from joselab.widgets import (
     clock_lab,
     fresh_replay_store,
     tamper,
+    tamper_choices,
     tamper_lab,
     token_inspector,
     variant,
@@ -66,6 +74,29 @@ def failed_section(lab: Lab) -> str:
 
 
 # -- every lab ----------------------------------------------------------------------------------
+def test_each_lab_saves_what_the_static_site_needs():
+    token = make_token()
+    labs = {
+        "inspector": token_inspector({"a": validator(), "b": validator(audience="https://payments.example")}, token),
+        "tamper": tamper_lab(token, validator(), resign),
+        "clock": clock_lab(token, lambda clock: validator(clock)(token)),
+        "algorithms": algorithm_chooser({"sub": "alice"}, {"HS256": ALGORITHM_KEYS["HS256"]}, repeat=1),
+    }
+    for kind, lab in labs.items():
+        assert {"jl-lab", f"jl-lab-{kind}"} <= set(lab._dom_classes)
+        assert "jl-out" in lab.output._dom_classes and "jl-note" in lab.note._dom_classes
+        saved = lab.static_answers
+        for name in saved["keys"] + saved["kernel_only"]:
+            assert f"jl-c-{name}" in lab.controls[name]._dom_classes
+        assert saved["answers"] and "On this page" in saved["note"]
+        # The widget state is JSON: what nbconvert saves and the site's script reads.
+        assert json.loads(json.dumps(lab.get_state()["static_answers"])) == saved
+    assert labs["inspector"].static_answers["kernel_only"] == ["token"]
+    assert "REJECTED at RFC 7519 §4.1.3" in html.unescape(
+        "".join(labs["inspector"].static_answers["pieces"][i] for i in labs["inspector"].static_answers["answers"]['["b"]'])
+    )
+
+
 def test_each_lab_has_a_one_line_text_form():
     token = make_token()
     labs = [
@@ -96,11 +127,20 @@ def test_inspector_follows_the_validator_and_the_token():
     assert failed_section(lab) == "RFC 7519 §4.1.1"
 
 
-def test_inspector_with_a_bad_token_shows_joselabs_error():
+def test_inspector_with_a_bad_token_says_it_is_not_a_jose_object():
     lab = token_inspector({"test": validator()}, "not-a-token")
     assert failed_section(lab) == "RFC 7515 §7.1"
-    assert "not a well-formed token" in lab.output.value
+    assert "Not a JOSE object" in lab.output.value and "not-a-token" in lab.output.value
+    assert "protected header" not in lab.output.value  # garbage is not labelled as a token's part
     assert "REJECTED at RFC 7515 §7.1" in html.unescape(lab.output.value)
+
+
+def test_inspector_labels_the_decoded_parts_by_what_the_trace_found():
+    lab = token_inspector({"this API": validator(), "another API": validator(audience="https://payments.example")}, make_token())
+    assert "UNVERIFIED" not in lab.output.value and "ACCEPTED by the validation below" in lab.output.value
+    lab.controls["validator"].value = "another API"  # the signature verifies, the audience does not
+    assert "UNVERIFIED" not in lab.output.value
+    assert "REFUSED at RFC 7519 §4.1.3" in html.unescape(lab.output.value)
 
 
 def test_inspector_with_an_empty_box_asks_for_a_token():
@@ -129,11 +169,13 @@ def test_tamper_changes_only_the_part_it_targets():
     head, payload, sig = token.split(".")
     forged = tamper(token, "claims.sub", "mallory")
     assert forged.split(".")[0] == head and forged.split(".")[2] == sig and parse_jws(forged).claims()["sub"] == "mallory"
-    forged = tamper(token, "header.kid", None)
+    forged = tamper(token, "header.kid", REMOVE)
     assert forged.split(".")[1:] == [payload, sig] and "kid" not in parse_jws(forged).header
-    forged = tamper(token, "signature", None)
+    assert parse_jws(tamper(token, "claims.sub", None)).claims()["sub"] is None  # JSON null is a value, not a removal
+    forged = tamper(token, "signature", FLIP)
     assert forged.split(".")[:2] == [head, payload] and forged.split(".")[2] != sig
-    assert parse_jws(tamper(token, "claims.exp", None, resign)).claims().keys() == {"iss", "sub", "aud", "iat"}
+    assert tamper(token, "signature", STRIP) == f"{head}.{payload}."
+    assert parse_jws(tamper(token, "claims.exp", REMOVE, resign)).claims().keys() == {"iss", "sub", "aud", "iat"}
 
 
 def test_tamper_refuses_an_unknown_target():
@@ -155,32 +197,99 @@ def test_tamper_on_a_detached_jws_changes_the_header_only():
 
 
 def test_tamper_lab_shows_which_check_catches_each_change():
-    lab = tamper_lab(make_token(), validator(), resign)
+    lab = tamper_lab(make_token(), validator(), resign, values={"claims.aud": ["https://payments.example"]})
     assert failed_section(lab) == "RFC 7515 §5.2"  # initially: a flipped signature bit
     lab.controls["target"].value = "claims.aud"
-    lab.controls["value"].value = '"https://payments.example"'
+    assert lab.controls["value"].value == '"https://payments.example"'  # the notebook's value first
     assert failed_section(lab) == "RFC 7515 §5.2"  # an outsider: the signature no longer verifies
+    assert "the signature is the original one" in lab.output.value
     lab.controls["resign"].value = True
     assert failed_section(lab) == "RFC 7519 §4.1.3"  # an insider: the audience check catches it
-    assert "REJECTED at RFC 7519 §4.1.3" in html.unescape(lab.output.value)
+    assert "REJECTED at RFC 7519 §4.1.3" in html.unescape(lab.output.value) and "re-signed with" in lab.output.value
     lab.controls["target"].value = "header.jku"
-    lab.controls["value"].value = '"https://evil.example/jwks"'
+    assert lab.controls["value"].value == '"https://attacker.example/jwks.json"'
     assert failed_section(lab) == "RFC 8725 §3.10"
+
+
+def test_tamper_lab_removes_a_member_only_when_asked():
+    lab = tamper_lab(make_token(), validator(), resign)
+    lab.controls["target"].value = "claims.aud"
+    assert REMOVE_LABEL in lab.controls["value"].options and lab.controls["value"].value != REMOVE_LABEL
+    assert parse_jws(_shown_token(lab)).claims()["aud"] == "https://evil.example"
+    lab.controls["value"].value = REMOVE_LABEL
+    assert "aud" not in parse_jws(_shown_token(lab)).claims() and "Removed <code>claims.aud</code>" in lab.output.value
+    lab.controls["value"].value = CUSTOM  # an empty box asks for a value; it never deletes the member
+    assert lab.trace is None and "type a JSON value" in lab.output.value and not lab.controls["custom"].disabled
+    assert REMOVE_LABEL not in tamper_choices("header.jku")  # nothing to remove where the token has no member
+
+
+def test_tamper_lab_resets_the_value_when_the_member_changes():
+    lab = tamper_lab(make_token(), validator(), resign)
+    lab.controls["target"].value = "claims.iss"
+    lab.controls["value"].value = CUSTOM
+    lab.controls["custom"].value = '"https://as.other.example"'
+    assert parse_jws(_shown_token(lab)).claims()["iss"] == "https://as.other.example"
+    lab.controls["target"].value = "claims.exp"  # a new member starts from its own first value
+    assert lab.controls["value"].value == str(DEMO_EPOCH + 300 + 3600) and lab.controls["custom"].value == ""
+    assert lab.controls["custom"].disabled
+    assert parse_jws(_shown_token(lab)).claims()["exp"] == DEMO_EPOCH + 300 + 3600
 
 
 def test_tamper_lab_takes_a_bare_word_as_a_string_and_reports_what_it_cannot_sign():
     lab = tamper_lab(make_token(), validator(), resign)
     lab.controls["target"].value = "claims.iss"
-    lab.controls["value"].value = "mallory"
+    lab.controls["value"].value = CUSTOM
+    lab.controls["custom"].value = "mallory"
     lab.controls["resign"].value = True
     assert failed_section(lab) == "RFC 7519 §4.1.1" and 'iss = "mallory"' in lab.trace.failed.evidence
     lab.controls["target"].value = "header.alg"
+    lab.controls["resign"].value = True
     lab.controls["value"].value = '"none"'  # the insider's signer refuses to make an unsigned token
     assert lab.trace is None and "could not be made" in lab.output.value and "InvalidHeader" in lab.output.value
 
 
+def test_tamper_lab_never_re_signs_a_changed_signature():
+    lab = tamper_lab(make_token(), validator(), resign)
+    assert lab.controls["resign"].disabled  # as it opens: the signature is the target
+    lab.controls["target"].value = "claims.sub"
+    lab.controls["resign"].value = True
+    lab.controls["target"].value = "signature"
+    assert lab.controls["resign"].disabled and lab.controls["resign"].value is False
+    assert failed_section(lab) == "RFC 7515 §5.2"
+
+
+def test_tamper_lab_saves_an_answer_for_every_offered_choice():
+    lab = tamper_lab(make_token(), validator(), resign)
+    saved = lab.static_answers
+    assert saved["keys"] == ["target", "value", "resign"] and saved["kernel_only"] == ["custom"]
+    by_target = saved["options"]["value"]["by"]
+    assert set(by_target) == set(lab.controls["target"].options) and CUSTOM not in by_target["claims.aud"]
+    expected = sum(len(labels) * (1 if target == "signature" else 2) for target, labels in by_target.items())
+    assert len(saved["answers"]) == expected
+    # Each saved answer is exactly what the live lab shows for that choice.
+    for target, value, signed in [
+        ("claims.aud", REMOVE_LABEL, True),
+        ("header.alg", '"none"', False),
+        ("signature", STRIP, False),
+    ]:
+        lab.controls["target"].value = target
+        lab.controls["value"].value = value
+        lab.controls["resign"].value = signed
+        ids = saved["answers"][json.dumps([target, value, signed], ensure_ascii=False, separators=(",", ":"))]
+        assert "".join(saved["pieces"][i] for i in ids) == lab.output.value
+
+
 def test_tamper_lab_without_resign_disables_the_insider_box():
-    assert tamper_lab(make_token(), validator()).controls["resign"].disabled
+    lab = tamper_lab(make_token(), validator())
+    lab.controls["target"].value = "claims.sub"
+    assert lab.controls["resign"].disabled
+    assert not any(json.loads(key)[2] for key in lab.static_answers["answers"])
+
+
+def _shown_token(lab: Lab) -> str:
+    """The forged token the tamper lab shows (its coloured parts, joined)."""
+    parts = re.findall(r'<span class="jl-part"[^>]*>([^<]*)</span>', lab.output.value)
+    return ".".join(html.unescape(p) for p in parts)
 
 
 # -- clock ----------------------------------------------------------------------------------------
@@ -196,6 +305,11 @@ def test_clock_lab_moves_now_across_iat_and_exp():
     assert failed_section(lab) == "RFC 7519 §4.1.4" and "REJECTED" in lab.output.value
     slider.value = -70  # issued in the future, beyond the leeway
     assert failed_section(lab) == "RFC 7519 §4.1.6"
+    saved = lab.static_answers
+    assert saved["keys"] == ["now"] and len(saved["answers"]) == len(range(slider.min, slider.max + 1, slider.step))
+    ids = saved["answers"]["[360]"]
+    slider.value = 360
+    assert "".join(saved["pieces"][i] for i in ids) == lab.output.value
 
 
 def test_clock_lab_with_a_scenario_validator():
@@ -225,8 +339,10 @@ def test_clock_lab_with_named_instants_for_a_detached_jws():
 
     lab = clock_lab(token, validate_at, leeway=30, times={"OB iat": DEMO_EPOCH})
     assert (lab.controls["now"].min, lab.controls["now"].max) == (-120, 120)
+    assert seen == [DEMO_EPOCH] + [DEMO_EPOCH + offset for offset in range(-120, 121, 10)]  # live, then every saved position
+    seen.clear()
     lab.controls["now"].value = -40
-    assert seen == [DEMO_EPOCH, DEMO_EPOCH - 40]
+    assert seen == [DEMO_EPOCH - 40]
     with pytest.raises(ValueError):
         clock_lab(sign_compact({"sub": "x"}, AS_KEY.jwk, {"alg": "RS256"}), validate_at)  # no nbf, iat or exp
 
@@ -274,9 +390,11 @@ def test_algorithm_table_signature_sizes():
 def test_algorithm_chooser_follows_its_selection():
     lab = algorithm_chooser({"sub": "alice"}, {"ES256": ALGORITHM_KEYS["ES256"], "HS256": ALGORITHM_KEYS["HS256"]}, repeat=1)
     assert "<td>ES256</td>" in lab.output.value and "<td>HS256</td>" in lab.output.value
-    assert " ms</td>" in lab.output.value
-    lab.controls["algorithms"].value = ("HS256",)
-    assert "<td>ES256</td>" not in lab.output.value and "<td>32</td>" in lab.output.value
+    assert " ms</td>" in lab.output.value and "<strong>ES256</strong>" in lab.output.value
+    lab.controls["algorithm"].value = "HS256"
+    assert "<strong>HS256</strong>" in lab.output.value and "a signature of 32 bytes" in lab.output.value
+    assert "UNVERIFIED" not in lab.output.value  # the chooser verified each token before timing it
+    assert set(lab.static_answers["answers"]) == {'["ES256"]', '["HS256"]'}
 
 
 def test_variant_swaps_named_parts_and_leaves_the_original_alone(clock):

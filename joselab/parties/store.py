@@ -6,21 +6,27 @@ a restart too (RFC 7519 §4.1.7: ``jti`` "can be used to prevent the JWT from be
 
 from __future__ import annotations
 
+import atexit
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 
 class Database:
-    """One sqlite file, shared safely by a server's threads."""
+    """One sqlite file, shared safely by a server's threads.
+
+    A database still open when the process ends (a notebook's kernel shut down before its last cell
+    ran) is closed at exit, before the temporary folder that holds it is removed."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
+        _OPEN.add(self)
 
     def execute(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -34,6 +40,16 @@ class Database:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+        _OPEN.discard(self)
+
+
+_OPEN: weakref.WeakSet[Database] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all() -> None:
+    for db in list(_OPEN):
+        db.close()
 
 
 class ReplayStore:
