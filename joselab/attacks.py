@@ -455,7 +455,7 @@ def naive_ecdsa_p256_verify(public_key: ec.EllipticCurvePublicKey, message: byte
     """DELIBERATELY INSECURE hand-rolled ES256 verification, as Java 15-18 had it (CVE-2022-21449).
 
     It checks the signature's *format* only (64 bytes r || s, or DER) and then runs the ECDSA
-    equations of FIPS 186-4 §6.4.2, skipping step 1: "verify that r and s are in [1, n-1]". With
+    equations of FIPS 186-5 §6.4.2, skipping step 1: "verify that r and s are in [1, n-1]". With
     r = s = 0 the inverse of s computed by Fermat's little theorem is 0, both scalars are 0, the sum
     is the point at infinity, its x is taken as 0, and 0 == r: every message "verifies" with every
     key. Real signatures verify too, which is why nobody noticed. NEVER COPY THIS."""

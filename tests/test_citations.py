@@ -118,7 +118,7 @@ def test_the_json_is_sorted_by_nothing_but_has_no_duplicates():
         ("OB R/W ≥3.1.4 Message Signing (iat)", [("OB R/W ≥3.1.4 Message Signing", "")]),
         ("RFC 7520 (PS256)", [("RFC 7520", "")]),
         ("CVE-2015-9235 and rfc7515-a2-rsa", []),
-        ("FIPS 186-4 §6.4.2; SEC 2 §2.4.2", [("FIPS 186-4", "§6.4.2"), ("SEC 2", "§2.4.2")]),
+        ("FIPS 186-5 §6.4.2; SEC 2 §2.4.2", [("FIPS 186-5", "§6.4.2"), ("SEC 2", "§2.4.2")]),
     ],
 )
 def test_citations(text, expected):
@@ -192,3 +192,39 @@ def test_link_html_links_an_open_banking_heading_and_a_policy_row():
 
 def test_the_table_is_read_once():
     assert sections.table() is sections.table()
+
+
+# -- the site's extension (_ext/joselab_cite.py) ------------------------------------------------------
+
+
+def _extension():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("joselab_cite", ROOT / "_ext" / "joselab_cite.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _links(source: str) -> list[tuple[str, str]]:
+    from docutils.core import publish_doctree
+
+    doctree = publish_doctree(source, settings_overrides={"report_level": 5})
+    _extension().link_citations(None, doctree)
+    return [(ref.astext(), ref["refuri"]) for ref in doctree.findall(lambda n: n.tagname == "reference")]
+
+
+def test_the_site_links_prose_citations_but_not_code():
+    links = _links("RFC 8725 §3.1 first, then §3.12 alone. ``RFC 7515 §4.1.11`` is code. OB DCR v3.2 (Self-signed SSA).")
+    assert links == [
+        ("§3.1", "https://www.rfc-editor.org/rfc/rfc8725#section-3.1"),
+        ("§3.12", "https://www.rfc-editor.org/rfc/rfc8725#section-3.12"),
+        ("OB DCR v3.2 (Self-signed SSA)", "https://openbankinguk.github.io/dcr-docs-pub/v3.2/dynamic-client-registration.html#self-signed-ssa"),
+    ]  # fmt: skip
+    assert _links("§3.2 with no document before it, RFC 7515 §99 unknown.") == []
+
+
+def test_the_site_reads_a_table_header_as_the_first_column_s_document():
+    table = "+----------+------------------+\n| RFC 8725 | what             |\n+==========+==================+\n"
+    table += "| §3.4     | see OIDC Core §2 |\n+----------+------------------+\n| §3.5     | keys             |\n+----------+------------------+\n"
+    assert [url.rsplit("#", 1)[-1] for _, url in _links(table)][1:] == ["section-3.4", "IDToken", "section-3.5"]
