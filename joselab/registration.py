@@ -35,8 +35,9 @@ which are further, independent separators; but only the ``aud``/``software_state
 *guaranteed* to separate them, so it is a check of its own, cited to RFC 8725 §3.12.
 
 Sections cited: RFC 7591 §2, §2.3, §3.1.1, §3.2.1, §3.2.2; RFC 7519 §4.1.x and §6; RFC 8725 §3.1,
-§3.8, §3.9, §3.10, §3.11, §3.12; "OB Directory SSA" (the Open Banking directory's software statement claims) and
-"OB DCR v3.2" (Open Banking Dynamic Client Registration v3.2).
+§3.8, §3.9, §3.10, §3.11, §3.12; "OB Directory SSA" (the Open Banking directory's software statement
+claims) and "OB DCR v3.2" (Open Banking Dynamic Client Registration v3.2), with a heading of that page
+where one states the rule: "OB DCR v3.2 (Data Dictionary)", "(Self-signed SSA)", "(POST /register)".
 """
 
 from __future__ import annotations
@@ -176,8 +177,9 @@ class SoftwareStatementValidator:
     request, so a short bound costs the TPP nothing.
 
     ``accept_unsigned=True`` is the option OB DCR v3.2 (Self-signed SSA) gives a bank that accepts
-    SSAs a TPP issues itself: to accept them unsigned (``alg: none``), which RFC 7591 §2.3 forbids ("MUST be digitally signed or MACed"). It exists so that the book can
-    show what it lets an attacker do. Never enable it.
+    SSAs a TPP issues itself: to accept them unsigned (``alg: none``), which RFC 7591 §2.3 forbids
+    ("MUST be digitally signed or MACed"). It exists so that the book can show what it lets an
+    attacker do. Never enable it.
     """
 
     def __init__(
