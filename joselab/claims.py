@@ -112,7 +112,7 @@ def check_expiry(
 ) -> None:
     """Now is before ``exp`` plus a small leeway (RFC 7519 §4.1.4). With ``max_lifetime``, ``exp`` is
     also at most that many seconds after now: a token without ``iat`` can still not claim to live for
-    centuries (RFC 8725 §2.1: a stolen token is useful until it expires). ``exp - iat`` is
+    centuries (joselab policy, shown beside the section: a stolen token is useful until it expires). ``exp - iat`` is
     :func:`check_issued_at`'s ``max_lifetime``."""
     exp = check_numeric(trace, claims, "exp", section, required=required)
     if exp is not None:

@@ -430,7 +430,7 @@ class RegistrationRequestValidator:
                     "same JWT" if same else "differs",
                     InvalidClaim,
                 )
-            check_issuer(trace, claims, str(ssa_claims.get("software_id")), OB_DCR)
+            check_issuer(trace, claims, str(ssa_claims.get("software_id")), OB_DCR_CLAIMS)
             check_audience(trace, claims, self.audience, "RFC 8725 §3.9")
             check_expiry(trace, claims, self.clock, self.leeway, "RFC 7519 §4.1.4", required=True)
             if "nbf" in claims:
@@ -481,7 +481,7 @@ class RegistrationRequestValidator:
             )
             keyish = [n for n in ("jwks", "jwks_uri") if n in claims]
             trace.check(
-                OB_DCR,
+                OB_DCR_CLAIMS,
                 "no jwks or jwks_uri: the client's keys are the statement's",
                 not keyish,
                 f"has {keyish}" if keyish else "none",

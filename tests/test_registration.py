@@ -361,7 +361,7 @@ def test_request_statement_must_be_the_validated_one(demo, ssa):
 
 
 def test_request_iss_is_the_software_id(demo, ssa):
-    rejected(check_request(demo, request_with(demo, ssa, iss="sw-someone-else")), InvalidIssuer, "OB DCR v3.2")
+    rejected(check_request(demo, request_with(demo, ssa, iss="sw-someone-else")), InvalidIssuer, OB_DCR_CLAIMS)
 
 
 def test_request_aud_is_this_as(demo, ssa):
@@ -421,7 +421,7 @@ def test_request_auth_method(demo, ssa):
 @pytest.mark.parametrize("member", ["jwks", "jwks_uri"])
 def test_request_no_keys_in_metadata(demo, ssa, member):
     token = request_with(demo, ssa, **{member: "https://evil.example/jwks"})
-    rejected(check_request(demo, token), InvalidClaim, "OB DCR v3.2")
+    rejected(check_request(demo, token), InvalidClaim, OB_DCR_CLAIMS)
 
 
 def test_replay_refused_and_not_consumed_by_a_refused_request(demo, ssa):

@@ -90,7 +90,7 @@ IAT = {
 }
 ISS = {
     "software_statement": "RFC 8725 §3.8",
-    "registration_request": "OB DCR v3.2",
+    "registration_request": "OB DCR v3.2 (Data Dictionary)",
     "access_token": "RFC 9068 §4 (3)",
     "id_token": "OIDC Core §3.1.3.7 (2)",
     "nested_jwt": "RFC 7519 §4.1.1",
