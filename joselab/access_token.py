@@ -170,7 +170,10 @@ class AccessTokenValidator:
     ) -> None:
         if not isinstance(leeway, int) or not 0 <= leeway <= MAX_LEEWAY:
             # A configuration mistake, not bad input: fail loudly at construction.
-            raise ValueError(f"leeway must be 0..{MAX_LEEWAY} seconds (RFC 9068 §4 (6): a few minutes at most)")
+            raise ValueError(
+                f"leeway must be 0..{MAX_LEEWAY} seconds (joselab policy; RFC 7519 §4.1.4 allows a small leeway,"
+                " usually no more than a few minutes)"
+            )
         if not isinstance(max_lifetime, int) or max_lifetime <= 0:
             raise ValueError("max_lifetime must be a positive number of seconds")
         self.issuer = issuer

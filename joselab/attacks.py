@@ -169,13 +169,13 @@ def resign(token: str, key: jwk.JWK, *, header: Mapping[str, Any] | None = None,
 
 def forge_unsigned(token: str, alg: str = "none", **changes: Any) -> str:
     """The captured token as an unsecured JWT: ``alg`` replaced (any casing of "none"), the other header
-    members kept, claims changed, signature empty (RFC 7519 §6). The attack of CVE-2015-9235."""
+    members kept, claims changed, signature empty (RFC 7519 §6; RFC 8725 §2.1)."""
     header, claims = _captured(token)
     return forge({**header, "alg": alg}, with_changes(claims, changes))
 
 
 def forge_public_key_as_hmac_secret(token: str, public_key: jwk.JWK, alg: str = "HS256", **changes: Any) -> str:
-    """RS256 → HS256 key confusion (CVE-2016-10555): an HMAC whose secret is the verifier's *public*
+    """RS256 → HS256 key confusion (CVE-2015-9235, CVE-2016-10555): an HMAC whose secret is the verifier's *public*
     RSA key, as PEM text. A verifier that takes ``alg`` from the token and hands "its key" to HMAC
     computes the same MAC. Everything needed is public."""
     header, claims = _captured(token)
@@ -224,7 +224,7 @@ def forge_psychic_signature(token: str, *, der: bool = False, **changes: Any) ->
 def duplicate_member_payload(claims: Mapping[str, Any], name: str, second: Any) -> bytes:
     """The JSON text of ``claims`` with member ``name`` written a second time with value ``second``,
     as an issuer that builds JSON by pasting strings together could produce. RFC 8259 §4 leaves the
-    meaning undefined; RFC 7519 §4 says to reject it or take the last (RFC 8725 §2.6)."""
+    meaning undefined; RFC 7519 §4 says to reject it or take the lexically last."""
     text = encode_claims(claims).decode("utf-8")
     extra = json.dumps({name: second}, separators=(",", ":"), ensure_ascii=False)[1:-1]
     return (text[:-1] + "," + extra + "}").encode("utf-8")
@@ -479,7 +479,7 @@ def naive_ecdsa_p256_verify(public_key: ec.EllipticCurvePublicKey, message: byte
     """DELIBERATELY INSECURE hand-rolled ES256 verification, as Java 15-18 had it (CVE-2022-21449).
 
     It checks the signature's *format* only (64 bytes r || s, or DER) and then runs the ECDSA
-    equations of FIPS 186-4 §6.4.2, skipping step 1: "verify that r and s are in [1, n-1]". With
+    equations of FIPS 186-5 §6.4.2, skipping step 1: "verify that r and s are in [1, n-1]". With
     r = s = 0 the inverse of s computed by Fermat's little theorem is 0, both scalars are 0, the sum
     is the point at infinity, its x is taken as 0, and 0 == r: every message "verifies" with every
     key. Real signatures verify too, which is why nobody noticed. NEVER COPY THIS."""
@@ -501,7 +501,7 @@ def naive_ecdsa_p256_verify(public_key: ec.EllipticCurvePublicKey, message: byte
 def _lenient_b64(text: str) -> bytes:
     import base64
 
-    # Padding added back and any alphabet accepted: one of the sloppy decoders RFC 8725 §2.6 warns of.
+    # Padding added back and either alphabet accepted: what RFC 7515 §2 rules out (no padding, URL-safe only).
     return base64.urlsafe_b64decode(text.replace("+", "-").replace("/", "_") + "=" * (-len(text) % 4))
 
 
@@ -510,13 +510,13 @@ class NaiveValidator:
     libraries. NEVER COPY IT; it exists so that the book can show each attack succeed.
 
     * it takes ``alg`` from the token, and treats any casing of ``none`` as "nothing to verify"
-      (RFC 8725 §2.1; CVE-2015-9235); ``block_exact_none=True`` adds the classic half-fix that refuses
+      (RFC 8725 §2.1); ``block_exact_none=True`` adds the classic half-fix that refuses
       ``"none"`` spelled exactly so and lets the other fifteen casings through;
     * it uses whatever key the token offers: a ``jwk`` header (CVE-2018-0114), a ``jku`` JWK Set URL,
       an ``x5u`` certificate URL, fetched over ``network`` without asking whether it should (§3.10);
     * with a ``key_store`` it looks the ``kid`` up there, as text (SQL injection, path traversal: §3.10);
     * for ``HS*`` it feeds "the key" to HMAC whatever it is: the RSA public key's PEM text, for one
-      (RS256 → HS256 confusion, CVE-2016-10555);
+      (RS256 → HS256 confusion: CVE-2015-9235 in node's jsonwebtoken, CVE-2016-10555 in jwt-simple);
     * ECDSA is :func:`naive_ecdsa_p256_verify` (CVE-2022-21449);
     * it ignores ``crit``, ``typ``, ``iss`` and ``aud``; reads claims with ``json.loads`` (the last
       duplicate member wins); checks ``exp`` only when it is a number; sets no maximum lifetime.

@@ -1,4 +1,4 @@
-"""Claim checks every JWT profile shares (RFC 7519 §4.1, RFC 8725 §3.8-3.11), each a row of a trace.
+"""Claim checks every JWT profile shares (RFC 7519 §4.1, RFC 8725 §3.8, §3.9, §3.10, §3.11), each a row of a trace.
 
 The scenario validators call these with their own section labels so that a row cites the profile that
 requires the check (``RFC 9068 §4 (3)``, ``OIDC Core §3.1.3.7 (2)``) rather than the generic RFC.
@@ -21,6 +21,7 @@ from .errors import (
     TokenExpired,
     TokenNotYetValid,
 )
+from .sections import POLICY, policy
 from .trace import Trace, as_evidence
 
 
@@ -111,17 +112,21 @@ def check_expiry(
 ) -> None:
     """Now is before ``exp`` plus a small leeway (RFC 7519 §4.1.4). With ``max_lifetime``, ``exp`` is
     also at most that many seconds after now: a token without ``iat`` can still not claim to live for
-    centuries (RFC 8725 §2.1: a stolen token is useful until it expires). ``exp - iat`` is
+    centuries (joselab policy, shown beside the section: a stolen token is useful until it expires). ``exp - iat`` is
     :func:`check_issued_at`'s ``max_lifetime``."""
     exp = check_numeric(trace, claims, "exp", section, required=required)
     if exp is not None:
         now = clock.now()
         trace.check(
-            section, f"now is before exp (+{leeway}s leeway)", now < exp + leeway, f"now={now}, exp={int(exp)}", TokenExpired
+            section,
+            f"now is before exp (+{leeway}s leeway, {POLICY})",
+            now < exp + leeway,
+            f"now={now}, exp={int(exp)}",
+            TokenExpired,
         )
         if max_lifetime is not None:
             trace.check(
-                section,
+                policy(section),
                 f"exp at most {max_lifetime}s from now",
                 exp - now <= max_lifetime + leeway,
                 f"exp - now = {int(exp - now)}s",
@@ -136,7 +141,7 @@ def check_not_before(trace: Trace, claims: Mapping[str, Any], clock: Clock, leew
         now = clock.now()
         trace.check(
             section,
-            f"now is not before nbf (-{leeway}s leeway)",
+            f"now is not before nbf (-{leeway}s leeway, {POLICY})",
             now + leeway >= nbf,
             f"now={now}, nbf={int(nbf)}",
             TokenNotYetValid,
@@ -155,26 +160,31 @@ def check_issued_at(
     max_lifetime: int | None = None,
 ) -> None:
     """``iat`` is not in the future (RFC 7519 §4.1.6); optionally not older than ``max_age``; and
-    ``exp - iat`` is within ``max_lifetime`` (a policy: RFC 8725 §3.10 does not fix one, the profiles do)."""
+    ``exp - iat`` is within ``max_lifetime``. The age and the lifetime are joselab policy: RFC 7519 §4.1.6
+    sets no bound, and the section the caller cites is shown beside the label (:func:`joselab.sections.policy`)."""
     iat = check_numeric(trace, claims, "iat", section, required=required)
     if iat is None:
         return
     now = clock.now()
     trace.check(
         section,
-        f"iat is not in the future (+{leeway}s leeway)",
+        f"iat is not in the future (+{leeway}s leeway, {POLICY})",
         iat <= now + leeway,
         f"now={now}, iat={int(iat)}",
         InvalidIssuedAt,
     )
     if max_age is not None:
         trace.check(
-            section, f"iat is at most {max_age}s old", now - iat <= max_age + leeway, f"age {int(now - iat)}s", InvalidIssuedAt
+            policy(section),
+            f"iat is at most {max_age}s old",
+            now - iat <= max_age + leeway,
+            f"age {int(now - iat)}s",
+            InvalidIssuedAt,
         )
     if max_lifetime is not None and is_numeric_date(claims.get("exp")):
         life = claims["exp"] - iat
         trace.check(
-            section, f"lifetime exp - iat at most {max_lifetime}s", life <= max_lifetime, f"{int(life)}s", InvalidIssuedAt
+            policy(section), f"lifetime exp - iat at most {max_lifetime}s", life <= max_lifetime, f"{int(life)}s", InvalidIssuedAt
         )
 
 

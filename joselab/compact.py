@@ -3,10 +3,11 @@
 Parsing is the first line of defence, so it is strict where the specs are and where RFC 8725 asks:
 
 * the length is capped *before* anything is decoded (no unbounded work on hostile input);
-* base64url is the unpadded alphabet of RFC 7515 §2 and must be canonical (re-encoding the bytes
-  gives back the same text), so one token has one spelling (RFC 8725 §2.6, multiplicity of encodings);
+* base64url is the unpadded URL-safe alphabet of RFC 7515 §2 (Appendix C shows how) and must be
+  canonical: the unused bits of the last character are zero (RFC 4648 §3.5 lets a decoder reject
+  them otherwise), so re-encoding the bytes gives back the same text and one token has one spelling;
 * the header is UTF-8 (RFC 8725 §3.7) JSON whose top level is an object with no duplicate member
-  names (RFC 7515 §5.2 step 4);
+  names (RFC 7515 §4, RFC 7516 §4; RFC 7519 §4 for the claims);
 * a JWS has three parts and a JWE five; a caller asks for the one it expects (RFC 8725bis).
 
 Nothing here verifies anything: :func:`decode_unverified` says so in its name and its result.
@@ -28,6 +29,8 @@ MAX_TOKEN_LENGTH = 32 * 1024
 
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 _SECTION = "RFC 7515 §7.1"
+#: The length cap is joselab's: neither JWS nor JWE bounds a token's length.
+_CAP = "joselab policy; RFC 7515 §7.1 and RFC 7516 §7.1 set no bound"
 
 
 def b64url_encode(data: bytes) -> str:
@@ -46,8 +49,8 @@ def b64url_decode(text: str, what: str = "segment") -> bytes:
     except (binascii.Error, ValueError) as exc:  # pragma: no cover - the regex and length rule catch these first
         raise MalformedToken(f"{what} is base64url", "RFC 7515 §2", str(exc)) from None
     if b64url_encode(data) != text:
-        # Unused low bits set: two spellings of the same bytes (RFC 8725 §2.6).
-        raise MalformedToken(f"{what} is canonical base64url", "RFC 7515 §2", "non-zero trailing bits")
+        # Unused low bits set: two spellings of the same bytes (RFC 4648 §3.5: pad bits are zero).
+        raise MalformedToken(f"{what} is canonical base64url", "RFC 4648 §3.5", "non-zero trailing bits")
     return data
 
 
@@ -76,13 +79,16 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def loads_strict(data: bytes | str, what: str, section: str = "RFC 8259 §4") -> Any:
+def loads_strict(data: bytes | str, what: str, section: str = "RFC 8259 §4", *, unique: str | None = None) -> Any:
     """Parse UTF-8 JSON text strictly, or raise :class:`MalformedToken`:
 
-    * member names unique in every object (RFC 8259 §4; RFC 8725 §2.6: one text, one meaning);
+    * member names unique in every object (RFC 8259 §4 leaves a duplicate's meaning undefined; a JOSE
+      Header and a JWT Claims Set must have unique names, RFC 7515 §4 and RFC 7519 §4: ``unique``
+      names the section for that row, ``section`` by default);
     * no ``NaN`` / ``Infinity`` (not JSON, RFC 8259 §6), and no number beyond a double's range
       (RFC 8259 §6 lets an implementation set that limit);
-    * no lone surrogate escape (``"\\ud800"`` decodes to no Unicode character, so not UTF-8: RFC 8725 §3.7).
+    * no lone surrogate escape (``"\\ud800"`` names no Unicode character: I-JSON, RFC 7493 §2.1, forbids
+      it, and it cannot be written as UTF-8, RFC 8725 §3.7).
 
     Python's ``json.loads`` accepts all of these, and so does jwcrypto, which uses it."""
     if isinstance(data, str):
@@ -95,13 +101,13 @@ def loads_strict(data: bytes | str, what: str, section: str = "RFC 8259 §4") ->
     try:
         value = json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant, parse_float=_finite_float)
     except _Duplicate as dup:
-        raise MalformedToken(f"{what} has unique member names", section, f"duplicate member {dup.args[0]!r}") from None
+        raise MalformedToken(f"{what} has unique member names", unique or section, f"duplicate member {dup.args[0]!r}") from None
     except (ValueError, RecursionError) as exc:
         raise MalformedToken(f"{what} is JSON", section, type(exc).__name__ + ": " + _safe(str(exc)[:80])) from None
     if _has_lone_surrogate(value):
         # "\ud800" is valid JSON syntax but names no Unicode character: it cannot be re-encoded as
         # UTF-8, so a later step (a log line, a database insert) would fail on it instead of here.
-        raise MalformedToken(f"{what} is UTF-8", "RFC 8725 §3.7", "a lone surrogate escape")
+        raise MalformedToken(f"{what} has no lone surrogate", "RFC 7493 §2.1", "a lone surrogate escape")
     return value
 
 
@@ -127,10 +133,11 @@ def _has_lone_surrogate(value: Any) -> bool:
     return False
 
 
-def parse_json_object(data: bytes, what: str, section: str = "RFC 7515 §5.2") -> dict[str, Any]:
-    """Parse UTF-8 JSON whose top level is an object with unique member names (RFC 7515 §5.2 step 4,
-    RFC 7519 §7.2 step 10, RFC 8259 §4), strictly as :func:`loads_strict` does."""
-    value = loads_strict(data, what, section)
+def parse_json_object(data: bytes, what: str, section: str = "RFC 7515 §5.2", *, unique: str | None = None) -> dict[str, Any]:
+    """Parse UTF-8 JSON whose top level is an object (RFC 7515 §5.2 step 3, RFC 7516 §5.2 step 3,
+    RFC 7519 §7.2 step 10) with unique member names (``unique``: RFC 7515 §4, RFC 7516 §4, RFC 7519 §4),
+    strictly as :func:`loads_strict` does."""
+    value = loads_strict(data, what, section, unique=unique)
     if not isinstance(value, dict):
         raise MalformedToken(f"{what} is a JSON object", section, f"top level is {type(value).__name__}")
     return value
@@ -169,7 +176,7 @@ class CompactJWS:
 
     def claims(self) -> dict[str, Any]:
         """The payload as a JWT Claims Set (RFC 7519 §7.2 step 10), still UNVERIFIED."""
-        return parse_json_object(self.payload, "JWT claims set", "RFC 7519 §7.2")
+        return parse_json_object(self.payload, "JWT claims set", "RFC 7519 §7.2", unique="RFC 7519 §4")
 
 
 @dataclass(frozen=True)
@@ -191,12 +198,12 @@ def _check_length(token: Any, max_length: int) -> str:
     if not isinstance(token, str):
         raise MalformedToken("token is a string", _SECTION, f"got {type(token).__name__}")
     if len(token) > max_length:
-        raise TokenTooLarge("token length within the cap", "joselab limit", f"{len(token)} > {max_length} characters")
+        raise TokenTooLarge("token length within the cap", _CAP, f"{len(token)} > {max_length} characters")
     return token
 
 
-def _header(segment: str) -> dict[str, Any]:
-    header = parse_json_object(b64url_decode(segment, "protected header"), "protected header")
+def _header(segment: str, rfc: str = "RFC 7515") -> dict[str, Any]:
+    header = parse_json_object(b64url_decode(segment, "protected header"), "protected header", f"{rfc} §5.2", unique=f"{rfc} §4")
     return header
 
 
@@ -236,7 +243,7 @@ def parse_jwe(token: str, *, max_length: int = MAX_TOKEN_LENGTH) -> CompactJWE:
         raise UnexpectedTokenKind("token is a JWE (five parts)", "RFC 7516 §7.1", "three parts: this is a JWS")
     if len(parts) != 5:
         raise MalformedToken("token is a JWE (five parts)", "RFC 7516 §7.1", f"{len(parts)} parts")
-    header = _header(parts[0])
+    header = _header(parts[0], "RFC 7516")
     names = ("encrypted key", "initialization vector", "ciphertext", "authentication tag")
     key, iv, ct, tag = (b64url_decode(p, n) for p, n in zip(parts[1:], names, strict=False))
     return CompactJWE(token, parts[0], header, key, iv, ct, tag)

@@ -870,7 +870,7 @@ class IdTokenValidator:
         age = now - auth_time
         trace.check(
             section,
-            f"authenticated at most max_age={max_age}s ago (+{self.leeway}s leeway)",
+            f"authenticated at most max_age={max_age}s ago (+{self.leeway}s leeway, joselab policy)",
             age <= max_age + self.leeway,
             f"{int(age)}s since auth_time",
             InvalidClaim,

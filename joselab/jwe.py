@@ -35,9 +35,11 @@ from .compact import MAX_TOKEN_LENGTH, CompactJWE, b64url_decode, parse_jwe
 from .errors import AlgorithmNotAllowed, DecryptionFailed, InvalidHeader, KeyNotFound, UnsupportedCritical, ValidationError
 from .jws import check_crit
 from .keys import KeyBinding, key_fits_jwe_alg
+from .sections import policy
 from .trace import Trace, as_evidence
 
-#: The cap on a PBES2 ``p2c`` (RFC 7518 §4.8.1.2 asks for at least 1000; RFC 8725bis bounds it above).
+#: The range of a PBES2 ``p2c`` joselab accepts: RFC 7518 §4.8.1.2 only RECOMMENDS at least 1000 and
+#: sets no upper bound; the cap is joselab policy, as RFC 8725bis advises one (the cost of a guess).
 MAX_PBES2_COUNT = 10_000
 #: The largest plaintext joselab will produce from one JWE.
 MAX_PLAINTEXT_BYTES = 256 * 1024
@@ -133,7 +135,7 @@ def check_jwe_header(
         p2c = header.get("p2c")
         ok = isinstance(p2c, int) and not isinstance(p2c, bool) and 1000 <= p2c <= MAX_PBES2_COUNT
         trace.check(
-            "RFC 7518 §4.8.1.2",
+            policy("RFC 7518 §4.8.1.2", "sets no upper bound"),
             f"{label}p2c between 1000 and {MAX_PBES2_COUNT}",
             ok,
             f"p2c = {json.dumps(p2c)[:20]}",

@@ -5,13 +5,14 @@ is the same bytes on every run. :func:`verify_jws` is the shared front half of e
 book; each step is a row of the caller's trace:
 
 1. parse strictly (:mod:`joselab.compact`);
-2. ``alg`` on the caller's allowlist, never ``none`` (RFC 8725 §3.1; CVE-2015-9235 and friends);
+2. ``alg`` on the caller's allowlist, never ``none`` (RFC 8725 §2.1, §3.1);
 3. ``crit`` well formed and fully understood (RFC 7515 §4.1.11);
 4. no key or key URL taken from the token itself (RFC 8725 §3.10; ``jwk`` injection, CVE-2018-0114);
 5. ``kid`` selects one trusted key, the one algorithm that key serves is ``alg``, and the key fits
    it (RFC 8725 §3.1: "each key MUST be used with exactly one algorithm"; see
    :class:`~joselab.keys.KeyBinding` for a key whose JWK has no ``alg``). This is what stops
-   RS256→HS256 key confusion (CVE-2016-10555), and one RSA key verifying both RS256 and PS256;
+   RS256→HS256 key confusion (CVE-2015-9235 in node's jsonwebtoken, CVE-2016-10555 in jwt-simple),
+   and one RSA key verifying both RS256 and PS256;
 6. the signature has the exact length ``alg`` defines (ECDSA r||s, RFC 7518 §3.4; CVE-2022-21449
    "psychic signatures" sent r = s = 0) and verifies over the exact signing input.
 
@@ -43,7 +44,7 @@ from .errors import (
 from .keys import MIXED_KEYS_MESSAGE, KeyBinding, key_fits_alg, mixes_secret_and_public, same_algorithm
 from .trace import Trace
 
-#: Header parameter names the JOSE specs define (RFC 7515 §4.1, RFC 7516 §4.1, RFC 7518 §4.6-4.8,
+#: Header parameter names the JOSE specs define (RFC 7515 §4.1, RFC 7516 §4.1, RFC 7518 §4.6, §4.7, §4.8,
 #: RFC 7797 excluded): RFC 7515 §4.1.11 forbids listing them in ``crit``.
 JOSE_DEFINED_HEADERS = frozenset(
     {

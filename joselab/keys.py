@@ -282,10 +282,12 @@ def load_jwks(
 
     Text is capped at :data:`MAX_JWKS_BYTES` before it is parsed, and parsed strictly (no duplicate
     member names, which jwcrypto's ``JWKSet.from_json`` would resolve silently to the last one); a set
-    holds at most :data:`MAX_JWKS_KEYS` keys (a joselab limit: bounded work on untrusted input; no RFC fixes one)."""
+    holds at most :data:`MAX_JWKS_KEYS` keys (joselab policy: bounded work on untrusted input; RFC 7517 §5 sets no bound)."""
     if isinstance(data, (str, bytes, bytearray)):
         if len(data) > MAX_JWKS_BYTES:
-            raise KeySetError(f"JWK Set of {len(data)} bytes, over the {MAX_JWKS_BYTES} cap (a joselab limit)")
+            raise KeySetError(
+                f"JWK Set of {len(data)} bytes, over the {MAX_JWKS_BYTES} cap (joselab policy; RFC 7517 §5 sets no bound)"
+            )
         try:
             data = loads_strict(data if isinstance(data, str) else bytes(data), "JWK Set", "RFC 7517 §5")
         except MalformedToken as exc:
@@ -293,7 +295,9 @@ def load_jwks(
     if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
         raise KeySetError('a JWK Set is an object with a "keys" array (RFC 7517 §5)')
     if len(data["keys"]) > MAX_JWKS_KEYS:
-        raise KeySetError(f"JWK Set has {len(data['keys'])} keys, over the {MAX_JWKS_KEYS} cap (a joselab limit)")
+        raise KeySetError(
+            f"JWK Set has {len(data['keys'])} keys, over the {MAX_JWKS_KEYS} cap (joselab policy; RFC 7517 §5 sets no bound)"
+        )
     seen: dict[str, str] = {}
     keyset = jwk.JWKSet()
     for i, entry in enumerate(data["keys"]):
@@ -317,7 +321,9 @@ def load_jwks(
             if bits < MIN_RSA_BITS:
                 raise KeySetError(f"key {i} is RSA {bits} bits, under {MIN_RSA_BITS} (RFC 7518 §3.3)")
             if bits > MAX_RSA_BITS:
-                raise KeySetError(f"key {i} is RSA {bits} bits, over {MAX_RSA_BITS}: refused as a cost bound (a joselab limit)")
+                raise KeySetError(
+                    f"key {i} is RSA {bits} bits, over {MAX_RSA_BITS}: refused as a cost bound (joselab policy; RFC 7518 §3.3 sets no upper bound)"
+                )
         try:
             key = jwk.JWK(**entry)
             if key.get("kty") != "oct":

@@ -35,8 +35,9 @@ which are further, independent separators; but only the ``aud``/``software_state
 *guaranteed* to separate them, so it is a check of its own, cited to RFC 8725 §3.12.
 
 Sections cited: RFC 7591 §2, §2.3, §3.1.1, §3.2.1, §3.2.2; RFC 7519 §4.1.x and §6; RFC 8725 §3.1,
-§3.8-3.12; "OB Directory SSA" (the Open Banking directory's software statement claims) and
-"OB DCR v3.2" (Open Banking Dynamic Client Registration v3.2).
+§3.8, §3.9, §3.10, §3.11, §3.12; "OB Directory SSA" (the Open Banking directory's software statement
+claims) and "OB DCR v3.2" (Open Banking Dynamic Client Registration v3.2), with a heading of that page
+where one states the rule: "OB DCR v3.2 (Data Dictionary)", "(Self-signed SSA)", "(POST /register)".
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ from .errors import (
 from .jws import encode_claims, encode_header, sign_compact, verify_jws
 from .keys import DemoKey, KeyBinding, as_jwk, demo_key, load_jwks, public_jwks
 from .parties import Database, HttpResponse, LocalServer, Network, ReplayStore, Request, Response, json_response
+from .sections import policy
 from .trace import Trace, as_evidence
 
 DIRECTORY_HOST = "keystore.directory.example"
@@ -78,6 +80,8 @@ AS_HOST = "as.bank.example"
 #: Section labels for the Open Banking documents (they number no sections we could cite more precisely).
 OB_SSA = "OB Directory SSA"
 OB_DCR = "OB DCR v3.2"
+#: The rules OB DCR v3.2 states in its data dictionary of the registration request's claims.
+OB_DCR_CLAIMS = "OB DCR v3.2 (Data Dictionary)"
 
 #: The Open Banking directory signs with ES256 or PS256.
 SSA_ALGORITHMS = ("ES256", "PS256")
@@ -172,9 +176,10 @@ class SoftwareStatementValidator:
     is also how stale an "Active" the AS is willing to believe; the directory issues a fresh SSA on
     request, so a short bound costs the TPP nothing.
 
-    ``accept_unsigned=True`` is Open Banking DCR's option to accept an unsigned SSA (``alg: none``),
-    which RFC 7591 §2.3 forbids ("MUST be digitally signed or MACed"). It exists so that the book can
-    show what it lets an attacker do. Never enable it.
+    ``accept_unsigned=True`` is the option OB DCR v3.2 (Self-signed SSA) gives a bank that accepts
+    SSAs a TPP issues itself: to accept them unsigned (``alg: none``), which RFC 7591 §2.3 forbids
+    ("MUST be digitally signed or MACed"). It exists so that the book can show what it lets an
+    attacker do. Never enable it.
     """
 
     def __init__(
@@ -315,7 +320,7 @@ class SoftwareStatementValidator:
         parsed = parse_jws(ssa)
         trace.check("RFC 7515 §7.1", "compact JWS: three base64url parts, header a JSON object", True, f"{len(ssa)} characters")
         trace.check(
-            OB_DCR,
+            f"{OB_DCR} (Self-signed SSA)",
             "unsigned statement accepted (the bank's option; RFC 7591 §2.3 forbids it)",
             True,
             "alg = none: nothing proves who wrote these claims",
@@ -337,7 +342,11 @@ def _check_jti(trace: Trace, claims: Mapping[str, Any]) -> None:
     ok = isinstance(jti, str) and 0 < len(jti) <= 256
     evidence = f"{len(jti)} characters" if isinstance(jti, str) else f"jti = {as_evidence(jti)}"
     trace.check(
-        "RFC 7519 §4.1.7", "jti is a string of 1 to 256 characters", ok, evidence, MissingClaim if jti is None else InvalidClaim
+        policy("RFC 7519 §4.1.7"),
+        "jti is a string of 1 to 256 characters",
+        ok,
+        evidence,
+        MissingClaim if jti is None else InvalidClaim,
     )
 
 
@@ -354,13 +363,15 @@ def _is_unsigned(token: str) -> bool:
 def extract_software_statement(token: str) -> str:
     """The ``software_statement`` member of a registration request, read *before* the request is
     verified: the statement says which keys verify the request (OB DCR v3.2), so it must be validated
-    first. Nothing else from the unverified request is used."""
+    first. Nothing else from the unverified request is used. The statement is a claim of the request
+    JWT (OB DCR v3.2 (Data Dictionary)); RFC 7591 itself sends a JSON object whose ``software_statement``
+    member holds it (§3.1), the statement's values taking precedence (§3.1.1)."""
     claims = parse_jws(token).claims()
     statement = claims.get("software_statement")
     if statement is None:
-        raise MissingClaim("software_statement present", "RFC 7591 §3.1.1", "absent")
+        raise MissingClaim("software_statement present", OB_DCR_CLAIMS, "absent")
     if not isinstance(statement, str):
-        raise MalformedToken("software_statement is a JWT string", "RFC 7591 §3.1.1", f"a {type(statement).__name__}")
+        raise MalformedToken("software_statement is a JWT string", OB_DCR_CLAIMS, f"a {type(statement).__name__}")
     return statement
 
 
@@ -430,7 +441,7 @@ class RegistrationRequestValidator:
                     "same JWT" if same else "differs",
                     InvalidClaim,
                 )
-            check_issuer(trace, claims, str(ssa_claims.get("software_id")), OB_DCR)
+            check_issuer(trace, claims, str(ssa_claims.get("software_id")), OB_DCR_CLAIMS)
             check_audience(trace, claims, self.audience, "RFC 8725 §3.9")
             check_expiry(trace, claims, self.clock, self.leeway, "RFC 7519 §4.1.4", required=True)
             if "nbf" in claims:
@@ -440,7 +451,7 @@ class RegistrationRequestValidator:
             if "software_id" in claims:
                 sid = claims["software_id"]
                 trace.check(
-                    OB_DCR,
+                    OB_DCR_CLAIMS,
                     "software_id matches the statement's",
                     sid == ssa_claims.get("software_id"),
                     f"request {as_evidence(sid)}, statement {as_evidence(ssa_claims.get('software_id'))}",
@@ -448,11 +459,15 @@ class RegistrationRequestValidator:
                 )
             uris = claims.get("redirect_uris")
             trace.check(
-                OB_DCR, "redirect_uris: non-empty array of strings", _string_list(uris), as_evidence(uris), InvalidRedirectUri
+                OB_DCR_CLAIMS,
+                "redirect_uris: non-empty array of strings",
+                _string_list(uris),
+                as_evidence(uris),
+                InvalidRedirectUri,
             )
             not_https = [u for u in uris if not is_https_url(u)]
             trace.check(
-                OB_DCR,
+                OB_DCR_CLAIMS,
                 "every redirect_uri is https",
                 not not_https,
                 f"not https: {as_evidence(not_https)}" if not_https else "all https",
@@ -461,7 +476,7 @@ class RegistrationRequestValidator:
             allowed = ssa_claims.get("software_redirect_uris") or []
             outside = [u for u in uris if u not in allowed]
             trace.check(
-                "RFC 7591 §3.1.1",
+                OB_DCR_CLAIMS,
                 "redirect_uris within the statement's software_redirect_uris",
                 not outside,
                 f"not in the statement: {as_evidence(outside)}" if outside else f"{len(uris)} of {len(allowed)}",
@@ -469,7 +484,7 @@ class RegistrationRequestValidator:
             )
             method = claims.get("token_endpoint_auth_method")
             trace.check(
-                OB_DCR,
+                OB_DCR_CLAIMS,
                 f"token_endpoint_auth_method in {list(self.auth_methods)}",
                 method in self.auth_methods,
                 f"token_endpoint_auth_method = {as_evidence(method)}",
@@ -477,7 +492,7 @@ class RegistrationRequestValidator:
             )
             keyish = [n for n in ("jwks", "jwks_uri") if n in claims]
             trace.check(
-                OB_DCR,
+                OB_DCR_CLAIMS,
                 "no jwks or jwks_uri: the client's keys are the statement's",
                 not keyish,
                 f"has {keyish}" if keyish else "none",
@@ -682,7 +697,7 @@ class Client:
 
     @staticmethod
     def send(network: Network, register_url: str, request: str) -> HttpResponse:
-        """POST the signed request (OB DCR v3.2: the body is the JWT)."""
+        """POST the signed request: the body is the JWT (OB DCR v3.2 (POST /register); RFC 7591 §3.1 sends JSON)."""
         return network.post(register_url, request.encode("ascii"), "application/jwt")
 
 

@@ -8,19 +8,20 @@ the resulting JOSE Header are the very same functions the compact forms use
 
 What the JSON forms add, and what joselab checks for them:
 
-* the document is one JSON object (duplicate member names refused at every level, RFC 7515 §5.2
-  step 4), in exactly one of the two syntaxes: a flattened document must not also carry
-  ``signatures`` / ``recipients`` (RFC 7515 §7.2.2, RFC 7516 §7.2.2), and a general one carrying a
-  top-level ``signature`` / ``encrypted_key`` too is refused as ambiguous (two readers could see two
-  different documents, RFC 8725 §2.6 "multiplicity of JSON encodings");
+* the document is one JSON object (duplicate member names refused at every level: RFC 8259 §4
+  leaves their meaning undefined, and RFC 7515 §4 forbids them in a header), in exactly one of the
+  two syntaxes: a flattened document must not also carry ``signatures`` / ``recipients``
+  (RFC 7515 §7.2.2, RFC 7516 §7.2.2), and a general one carrying a top-level ``signature`` /
+  ``encrypted_key`` too is refused as ambiguous (joselab policy: two readers could see two different
+  documents);
 * each JOSE Header is the union of the protected and unprotected headers, whose member names must be
   disjoint (RFC 7515 §7.2.1 and §5.2 step 4; RFC 7516 §7.2.1 and §5.2 step 4, three locations for
   JWE), so no unprotected member can shadow a protected one;
 * ``crit`` must be in the protected header (RFC 7515 §4.1.11: "it MUST occur only within the JWS
   Protected Header"; RFC 7516 §4.1.13 for JWE), and so must ``b64`` (RFC 7797 §3), whose value must
   be the same for every signature (RFC 7797 §3);
-* bounded work: the text length is capped before parsing (a joselab limit: no RFC sets one), and so is the number of
-  signatures or recipients.
+* bounded work: the text length is capped before parsing, and so is the number of signatures or
+  recipients (joselab policy; RFC 7515 §7.2 and RFC 7516 §7.2 set no bound).
 
 **Several signatures: every one must verify.** RFC 7515 §5.2 only requires that "if none of the
 validations succeeded" the JWS is invalid, and leaves to the application which signatures must
@@ -34,7 +35,7 @@ caller's key, for the one recipient whose ``kid`` names that key (or the only re
 is one): the per-recipient steps of RFC 7516 §5.2 run for that recipient only.
 
 A ``kid`` (or ``alg``) in an unprotected header is accepted, as RFC 7515 §7.2.1 allows and RFC 7520
-§4.6-4.8 do; it is not trusted for anything but picking among the caller's own keys, and the key it
+§4.6, §4.7 and §4.8 do; it is not trusted for anything but picking among the caller's own keys, and the key it
 picks must still fit ``alg`` and verify the signature (RFC 7515 §6 asks key-identifying members to be
 protected only when the receiver bases a trust decision on them).
 
@@ -63,6 +64,7 @@ from .errors import (
 from .jwe import check_jwe_header, check_recipient_key, jwcrypto_decrypt
 from .jws import KeySource, verify_signature
 from .keys import KeyBinding
+from .sections import policy
 from .trace import Trace
 
 #: The most signatures (JWS) or recipients (JWE) one JSON document may carry: each costs a
@@ -86,7 +88,14 @@ def _load(trace: Trace, data: str | bytes | Mapping[str, Any], what: str, sectio
     if not isinstance(data, (str, bytes)):
         raise _fail(trace, MalformedToken(f"{what} is a JSON object", section, f"got {type(data).__name__}"))
     if len(data) > max_length:
-        raise _fail(trace, TokenTooLarge(f"{what} length within the cap", "joselab limit", f"{len(data)} > {max_length}"))
+        raise _fail(
+            trace,
+            TokenTooLarge(
+                f"{what} length within the cap",
+                policy("RFC 7515 §7.2 and RFC 7516 §7.2", "set no bound"),
+                f"{len(data)} > {max_length}",
+            ),
+        )
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     try:
         return parse_json_object(raw, what, section)
@@ -240,7 +249,7 @@ def _jws_entries(doc: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
         if not isinstance(entries, list) or not entries:
             raise MalformedToken("signatures is a non-empty array", "RFC 7515 §7.2.1", f"signatures = {json.dumps(entries)[:40]}")
         if len(entries) > MAX_SIGNATURES:
-            raise MalformedToken(f"at most {MAX_SIGNATURES} signatures", "joselab limit", f"{len(entries)} signatures")
+            raise MalformedToken(f"at most {MAX_SIGNATURES} signatures", policy("RFC 7515 §7.2.1"), f"{len(entries)} signatures")
         if not all(isinstance(e, dict) for e in entries):
             raise MalformedToken("each signature is a JSON object", "RFC 7515 §7.2.1", "an entry is not an object")
         return "general", entries
@@ -270,7 +279,7 @@ def _payload(text: str | None, detached: bytes | None, b64: bool) -> tuple[bytes
     try:
         raw = text.encode("utf-8")  # RFC 7797 §5.1: the unencoded payload is the string's UTF-8
     except UnicodeEncodeError:
-        raise MalformedToken("payload is UTF-8", "RFC 8725 §3.7", "lone surrogate in the payload string") from None
+        raise MalformedToken("payload has no lone surrogate", "RFC 7493 §2.1", "lone surrogate in the payload string") from None
     return raw, raw
 
 
@@ -343,7 +352,9 @@ def _jwe_recipients(doc: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
                 "recipients is a non-empty array", "RFC 7516 §7.2.1", f"recipients = {json.dumps(recipients)[:40]}"
             )
         if len(recipients) > MAX_RECIPIENTS:
-            raise MalformedToken(f"at most {MAX_RECIPIENTS} recipients", "joselab limit", f"{len(recipients)} recipients")
+            raise MalformedToken(
+                f"at most {MAX_RECIPIENTS} recipients", policy("RFC 7516 §7.2.1"), f"{len(recipients)} recipients"
+            )
         if not all(isinstance(r, dict) for r in recipients):
             raise MalformedToken("each recipient is a JSON object", "RFC 7516 §7.2.1", "an entry is not an object")
         return "general", recipients

@@ -25,10 +25,13 @@ from ..compact import CompactJWS, parse_jws
 from ..errors import MalformedToken, TokenTooLarge
 from ..jws import KeySource, sign_compact, verify_jws
 from ..keys import KeyBinding
+from ..sections import policy
 from ..trace import Trace
 
 #: The largest body joselab will sign or verify as detached content (the HTTP parties cap at 1 MiB too).
 MAX_BODY_BYTES = 1024 * 1024
+#: The body cap is joselab's: a detached payload has no length limit in the RFC.
+_CAP = policy("RFC 7515 Appendix F")
 
 
 def unencoded(header: Mapping[str, Any]) -> dict[str, Any]:
@@ -43,7 +46,7 @@ def sign_detached(body: bytes, key: jwk.JWK, header: Mapping[str, Any], *, b64: 
     if not isinstance(body, (bytes, bytearray)):
         raise MalformedToken("detached content is the exact body bytes", "RFC 7515 Appendix F", f"got {type(body).__name__}")
     if len(body) > MAX_BODY_BYTES:
-        raise TokenTooLarge("body within the cap", "joselab limit", f"{len(body)} > {MAX_BODY_BYTES} bytes")
+        raise TokenTooLarge("body within the cap", _CAP, f"{len(body)} > {MAX_BODY_BYTES} bytes")
     return sign_compact(bytes(body), key, header if b64 else unencoded(header), detached=True)
 
 
@@ -70,7 +73,7 @@ def verify_detached(
     is_bytes = isinstance(body, (bytes, bytearray))
     evidence = f"{len(body)} bytes" if is_bytes else f"got {type(body).__name__}: a parsed body has lost its bytes"
     trace.check("RFC 7515 Appendix F", "detached content is the exact received bytes", is_bytes, evidence, MalformedToken)
-    trace.check("joselab limit", f"body within {MAX_BODY_BYTES} bytes", len(body) <= MAX_BODY_BYTES, evidence, TokenTooLarge)
+    trace.check(_CAP, f"body within {MAX_BODY_BYTES} bytes", len(body) <= MAX_BODY_BYTES, evidence, TokenTooLarge)
     return verify_jws(
         trace,
         token,

@@ -5,7 +5,8 @@
   signature proves the signer wrote the plaintext. A validator must check *both* layers
   (RFC 8725 §3.3): a decryptable JWE proves nothing about its author, since anyone with the
   recipient's public key can make one.
-* **Encrypt, then sign** (UK Open Banking's JWE-inside-JWS): the body is a JWE and the
+* **Encrypt, then sign** (a JWE inside a JWS, UK Open Banking's convention:
+  OB R/W ≥3.1.4 Message Signing (Message Signing and Encryption)): the body is a JWE and the
   ``x-jws-signature`` covers its bytes. Any hop can check who sent it before decrypting anything,
   but the signature is over ciphertext: it does not prove the signer knew the plaintext.
 

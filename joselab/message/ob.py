@@ -313,7 +313,7 @@ class OBVerifier:
         assert iat is not None  # required=True: absent or not a number has raised
         trace.check(
             f"{sec} (iat)",
-            f"{OB_IAT} is in the past (+{self.leeway}s leeway)",
+            f"{OB_IAT} is in the past (+{self.leeway}s leeway, joselab policy)",
             iat <= now + self.leeway,
             f"now={now}, iat={int(iat)}",
             InvalidIssuedAt,

@@ -123,7 +123,7 @@ class BankAPI:
         return self._reply(400, _error(400, code or ob_error_code(err), message, err))
 
     def _parse_verified(self, trace: Trace, data: bytes, what: str) -> dict[str, Any] | None:
-        """Parse the verified bytes themselves, strictly: one body, one meaning (RFC 8259 §4, RFC 8725 §2.6)."""
+        """Parse the verified bytes themselves, strictly: one body, one meaning (RFC 8259 §4 leaves duplicate names undefined)."""
         with trace.run():
             try:
                 value = parse_json_object(data, what, "RFC 8259 §4")

@@ -131,3 +131,17 @@ def test_notebook_page_offers_its_notebook_for_download(path):
     links = _parse(SITE / path).links
     assert f"../_sources/notebooks/{source}" in links
     assert (SITE / "_sources" / "notebooks" / source).is_file()
+
+
+def test_cited_sections_are_links_and_the_references_page_lists_the_table():
+    """The site's extension (_ext/joselab_cite.py) links citations in prose, never in code; the
+    References page is the whole sections table."""
+    from joselab.sections import table
+
+    checklist = (SITE / "book" / "checklist.html").read_text("utf-8")
+    for section in ("3.1", "3.4", "3.12"):  # the first column: sections of the RFC the header names
+        assert f'href="https://www.rfc-editor.org/rfc/rfc8725#section-{section}"' in checklist, section
+    assert 'class="reference external jl-cite"' in checklist or "jl-cite reference external" in checklist
+    references = _parse(SITE / "book" / "references.html").links
+    urls = {row.url for row in table().values()}
+    assert urls <= set(references), sorted(urls - set(references))[:5]

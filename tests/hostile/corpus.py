@@ -36,6 +36,7 @@ from jwcrypto import jwk
 
 from joselab import DEMO_EPOCH, b64url_decode, b64url_encode, demo_key
 from joselab.compact import MAX_TOKEN_LENGTH
+from joselab.sections import policy
 
 from .harness import ATTACKER_KEY, RECIPIENT_KEY, TPP, VALIDATORS, Base, Harness, encrypt_to
 
@@ -89,7 +90,7 @@ IAT = {
 }
 ISS = {
     "software_statement": "RFC 8725 §3.8",
-    "registration_request": "OB DCR v3.2",
+    "registration_request": "OB DCR v3.2 (Data Dictionary)",
     "access_token": "RFC 9068 §4 (3)",
     "id_token": "OIDC Core §3.1.3.7 (2)",
     "nested_jwt": "RFC 7519 §4.1.1",
@@ -159,7 +160,7 @@ def _structural(h: Harness) -> list[Case]:
         *five,
         access_token=("UnexpectedTokenKind", "RFC 9068 §4 (2)"),
         id_token=("UnexpectedTokenKind", "OIDC Core §3.1.3.7 (1)"),
-        nested_jwt=("MalformedToken", "RFC 7515 §5.2"),
+        nested_jwt=("MalformedToken", "RFC 7516 §5.2"),
     )
 
     def seg(cid: str, description: str, token: str, where: str = "header", section: str = "RFC 7515 §2") -> None:
@@ -197,7 +198,13 @@ def _structural(h: Harness) -> list[Case]:
         )
         if len(s) % 4:
             last = alphabet[alphabet.index(s[-1]) ^ 1]
-            seg(f"{where}-noncanonical", f"{where} with non-zero unused bits (a second spelling)", variant(s[:-1] + last), where)
+            seg(
+                f"{where}-noncanonical",
+                f"{where} with non-zero unused bits (a second spelling)",
+                variant(s[:-1] + last),
+                where,
+                "RFC 4648 §3.5",
+            )
 
     def header(cid: str, description: str, raw: bytes, section: str = "RFC 7515 §5.2") -> None:
         add(cid, description, f"{b64url_encode(raw)}.{payload}.{sig}", "MalformedToken", section)
@@ -208,14 +215,19 @@ def _structural(h: Harness) -> list[Case]:
     header("header-null", "header is JSON null", b"null")
     header("header-empty", "header is empty", b"")
     header("header-trailing", "header with trailing garbage", b'{"alg":"RS256"}x')
-    header("header-dup-alg", "header names alg twice (none, then RS256)", b'{"alg":"none","alg":"RS256","typ":"at+jwt"}')
-    header("header-dup-kid", "header names kid twice", b'{"alg":"RS256","kid":"a","kid":"b"}')
+    header(
+        "header-dup-alg",
+        "header names alg twice (none, then RS256)",
+        b'{"alg":"none","alg":"RS256","typ":"at+jwt"}',
+        "RFC 7515 §4",
+    )
+    header("header-dup-kid", "header names kid twice", b'{"alg":"RS256","kid":"a","kid":"b"}', "RFC 7515 §4")
     header("header-nan", "header with NaN (not JSON)", b'{"alg":"RS256","x":NaN}')
     header("header-infinity", "header with 1e999 (infinity in Python)", b'{"alg":"RS256","x":1e999}')
     header("header-bigint", "header with a 5000-digit number", b'{"alg":"RS256","x":' + b"9" * 5000 + b"}")
     header("header-deep", "header nested 5000 arrays deep", b'{"alg":"RS256","x":' + b"[" * 5000 + b"]" * 5000 + b"}")
     header("header-bad-utf8", "header is not UTF-8", b'{"alg":"RS256","x":"\xff\xfe"}', "RFC 8725 §3.7")
-    header("header-surrogate", "header with a lone surrogate escape", b'{"alg":"RS256","kid":"\\ud800"}', "RFC 8725 §3.7")
+    header("header-surrogate", "header with a lone surrogate escape", b'{"alg":"RS256","kid":"\\ud800"}', "RFC 7493 §2.1")
     header("header-bom", "header starts with a byte order mark", b'\xef\xbb\xbf{"alg":"RS256"}')
     header("header-single-quotes", "header in single quotes (not JSON)", b"{'alg':'RS256'}")
 
@@ -231,7 +243,7 @@ def _structural(h: Harness) -> list[Case]:
         ob_signature=("MalformedToken", "RFC 7515 Appendix F"),
     )
 
-    too_long = ("TokenTooLarge", "joselab limit")
+    too_long = ("TokenTooLarge", policy("RFC 7515 §7.1 and RFC 7516 §7.1", "set no bound"))
     big = f"{head}.{'A' * (MAX_TOKEN_LENGTH)}.{sig}"
     add("oversize", "one character over the cap: refused before decoding", big, *too_long, nested_jwt=too_long)
     add("oversize-1mb", "a megabyte of dots", "." * 1_000_000, *too_long, nested_jwt=too_long)
@@ -501,7 +513,7 @@ def _crypto_mutations(base: Base) -> list[tuple[str, str, Any, bytes | None, dic
             SIG_SECTION[v],
         )
 
-    dup = ("MalformedToken", "RFC 7515 §5.2")
+    dup = ("MalformedToken", "RFC 7515 §4")
     raw_header = json.dumps(base.header, separators=(",", ":"))
     dup_header = '{"alg":"none",' + raw_header[1:]
     add(
@@ -516,7 +528,7 @@ def _crypto_mutations(base: Base) -> list[tuple[str, str, Any, bytes | None, dic
         "a lone surrogate in the signed header",
         base.sign(b64url_encode(surrogate.encode()), payload),
         "MalformedToken",
-        "RFC 8725 §3.7",
+        "RFC 7493 §2.1",
     )
     return out
 
@@ -552,12 +564,12 @@ def _claim_mutations(base: Base) -> list[tuple[str, str, bytes, Expect | None]]:
     if v == "software_statement":
         far_expect = None  # an SSA is long-lived by design; its freshness is the iat age bound (case iat-old)
     elif v == "nested_jwt":
-        far_expect = ("InvalidIssuedAt", EXP[v])
+        far_expect = ("InvalidIssuedAt", policy(EXP[v]))
     else:
-        far_expect = ("InvalidIssuedAt", IAT[v])
+        far_expect = ("InvalidIssuedAt", policy(IAT[v]))
     if far_expect is not None:
         add("exp-century", "exp a century away (a token that never dies)", _claims(base, exp=far), far_expect)
-    both = ("InvalidIssuedAt", EXP[v] if v == "nested_jwt" else IAT[v])  # the nested JWT bounds exp - now first
+    both = ("InvalidIssuedAt", policy(EXP[v]) if v == "nested_jwt" else IAT[v])  # the nested JWT bounds exp - now first
     add("exp-and-iat-future", "iat and exp both a century away", _claims(base, exp=far + 300, iat=far), both)
     for cid, literal in (("exp-nan", "NaN"), ("exp-infinity", "Infinity"), ("exp-1e999", "1e999"), ("exp-bigint", "9" * 5000)):
         add(
@@ -570,7 +582,7 @@ def _claim_mutations(base: Base) -> list[tuple[str, str, bytes, Expect | None]]:
     add("nbf-string", "nbf as a string", _claims(base, nbf=str(NOW)), ("InvalidClaim", NBF))
     add("iat-future", "iat an hour from now", _claims(base, iat=NOW + 3600), ("InvalidIssuedAt", IAT[v]))
     add("iat-string", "iat as a string", _claims(base, iat=str(NOW)), ("InvalidClaim", IAT[v]))
-    add("iat-old", "iat ten days ago", _claims(base, iat=NOW - 10 * 86400), ("InvalidIssuedAt", IAT[v]))
+    add("iat-old", "iat ten days ago", _claims(base, iat=NOW - 10 * 86400), ("InvalidIssuedAt", policy(IAT[v])))
     if v != "nested_jwt":  # iat is optional in a nested JWT (RFC 7520 §6's has none)
         missing_iat = {"id_token": ("MissingClaim", "OIDC Core §2"), "software_statement": ("MissingClaim", "OB Directory SSA")}
         add("iat-missing", "iat removed", _claims(base, iat=...), missing_iat.get(v, ("MissingClaim", IAT[v])))
@@ -608,7 +620,7 @@ def _claim_mutations(base: Base) -> list[tuple[str, str, bytes, Expect | None]]:
         "claims-dup-iss",
         "iss named twice (the attacker's first)",
         ('{"iss":"https://attacker.example",' + text[1:]).encode(),
-        malformed,
+        ("MalformedToken", "RFC 7519 §4"),
     )
     add("claims-array", "claims set is an array", b"[1,2,3]", malformed)
     add("claims-not-json", "claims set is not JSON", b"iss=attacker", malformed)
@@ -619,7 +631,7 @@ def _claim_mutations(base: Base) -> list[tuple[str, str, bytes, Expect | None]]:
         "claims-surrogate",
         "a lone surrogate in jti",
         (text[:-1] + ',"y":"\\ud800"}').encode(),
-        ("MalformedToken", "RFC 8725 §3.7"),
+        ("MalformedToken", "RFC 7493 §2.1"),
     )
     return out
 
@@ -716,7 +728,7 @@ def _nested_outer(h: Harness) -> list[Case]:
         "alg named twice in the JWE header",
         ".".join([b64url_encode(b'{"alg":"dir","alg":"RSA-OAEP-256","enc":"A256GCM"}')] + [b64url_encode(b"\x00" * 16)] * 4),
         "MalformedToken",
-        "RFC 7515 §5.2",
+        "RFC 7516 §4",
     )
     good = base.token.split(".")
 
