@@ -14,7 +14,7 @@ Three parts, all real:
   ``code id_token``) with ``state``, ``nonce`` and PKCE, follows the redirect's ``Location`` itself
   (no browser), checks who answered (``iss``, RFC 9207 §2.4), redeems the code and validates.
 
-On the order of §3.1.3.7: steps 2-5 compare ``iss``, ``aud`` and ``azp`` *before* the signature is
+On the order of OIDC Core §3.1.3.7: steps 2-5 compare ``iss``, ``aud`` and ``azp`` *before* the signature is
 checked at step 6, as the spec lists them. Nothing is trusted or used before step 6 passes (the trace
 hands back the claims only when every row passed); comparing first is what picks the keys step 6 may
 use ("the keys provided by the Issuer") and the client_secret of step 8 ("corresponding to the
@@ -196,8 +196,7 @@ def _with_kid(key: jwk.JWK) -> jwk.JWK:
 # -- registration ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ClientRegistration:
-    """What the OP knows about a client (metadata names from OpenID Connect Dynamic Client
-    Registration 1.0 §2). ``encryption_key`` stands for the client's ``jwks``: the public key the OP
+    """What the OP knows about a client (metadata names from OIDC Registration §2). ``encryption_key`` stands for the client's ``jwks``: the public key the OP
     encrypts ID tokens to."""
 
     client_id: str
@@ -583,7 +582,7 @@ class IdTokenValidator:
     * ``max_lifetime`` bounds ``exp - iat`` (a policy, with step 10: an ID token is short-lived, and
       one that claims to live for years is refused);
     * ``require_hashes`` (joselab policy) refuses a token-response ID token without ``at_hash`` /
-      ``c_hash``, which Core makes OPTIONAL there (§3.1.3.6, §3.3.2.11); ``require_s_hash`` refuses a
+      ``c_hash``, which OIDC Core makes OPTIONAL there (§3.1.3.6, §3.3.2.11); ``require_s_hash`` refuses a
       front-channel ID token without ``s_hash`` (FAPI 1 Advanced §5.1.1's detached signature).
 
     Explicit typing (RFC 8725 §3.11, §3.12): Core registers no ``typ`` for ID tokens, so the rule that
@@ -765,7 +764,7 @@ class IdTokenValidator:
         check_issuer(trace, claims, self.issuer, STEP.format(2))
         check_audience(trace, claims, self.client_id, STEP.format(3), trusted=self.trusted_audiences)
         # Steps 4-5 as errata set 2 rewrote them: azp matters only under an extension that defines it
-        # (joselab uses none, so only its form is checked, §2), and step 5's "MAY": when azp is there,
+        # (joselab uses none, so only its form is checked, OIDC Core §2), and step 5's "MAY": when azp is there,
         # it must be this client. The pre-errata rule "several audiences: azp SHOULD be present" is gone.
         if "azp" not in claims:
             trace.check(STEP.format(4), "azp absent (no extension in use defines it)", True, "absent")
@@ -905,7 +904,7 @@ class IdTokenValidator:
         # store keys it to that authentication's code (by its SHA-256) and allows it twice.
         first = self.nonce_store.first_use(f"{self.client_id} {value}", keep_until, self.clock.now(), owner=owner, max_uses=2)
         trace.check(
-            section + ", §3.3.3.6",
+            f"{section}, OIDC Core §3.3.3.6",
             "nonce not seen before, except in the other ID token of this authentication (replay)",
             first,
             "first use for this authentication" if first else "already used (another authentication, or a third time)",
@@ -1288,7 +1287,7 @@ class RelyingParty:
         )
 
     def validate(self, tokens: TokenResponse, *, strict: bool = False) -> Trace:
-        """Validate the ID token of ``tokens`` against the request it answers (§3.1.3.7, §3.1.3.8)."""
+        """Validate the ID token of ``tokens`` against the request it answers (OIDC Core §3.1.3.7, §3.1.3.8)."""
         req = tokens.request
         return self.validator.validate(
             tokens.id_token,
@@ -1299,7 +1298,7 @@ class RelyingParty:
             acr_values=req.acr_values,
             hybrid=req.hybrid,
             # Hybrid: the token response's ID token is checked against the front-channel one, which
-            # must have passed first (an empty dict makes the §3.3.3.6 row fail if it did not).
+            # must have passed first (an empty dict makes the OIDC Core §3.3.3.6 row fail if it did not).
             front_claims=self._front_claims.pop(tokens.code, {}) if tokens.front_id_token is not None else None,
             strict=strict,
         )

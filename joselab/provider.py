@@ -4,7 +4,7 @@ A reader's own authorization server (Keycloak, Entra ID, Auth0, Okta, a bank's A
 verifier by one string, its issuer identifier. Everything else comes from it:
 
 1. :class:`joselab.keysource.DiscoveredKeys` fetches the discovery document (OIDC Discovery §4 or
-   RFC 8414 §3), checks its ``issuer`` (§4.3 / §3.3), and fetches the JWK Set at ``jwks_uri``, over
+   RFC 8414 §3), checks its ``issuer`` (OIDC Discovery §4.3 / RFC 8414 §3.3), and fetches the JWK Set at ``jwks_uri``, over
    https verified by :class:`joselab.fetch.Fetcher`;
 2. :class:`joselab.access_token.AccessTokenValidator` (RFC 9068 §4) and
    :class:`joselab.id_token.IdTokenValidator` (OIDC Core §3.1.3.7) take that key source as ``keys``.
