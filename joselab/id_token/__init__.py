@@ -1,0 +1,51 @@
+"""INIT DOC"""
+
+from __future__ import annotations
+
+from .parties import (
+    DEMO_ACR,
+    DEMO_AMR,
+    DEMO_SUBJECT,
+    RESPONSE_TYPES,
+    SUPPORTED_ALGS,
+    AuthorizationRequest,
+    AuthorizationResponse,
+    ClientRegistration,
+    OpenIDProvider,
+    RelyingParty,
+    TokenResponse,
+    pkce_challenge,
+)
+from .validator import (
+    AT_HASH_SECTION,
+    C_HASH_SECTION,
+    EDDSA_HASH_SOURCE,
+    S_HASH_SECTION,
+    STEP,
+    IdTokenValidator,
+    hash_alg_for,
+    token_hash,
+)
+
+__all__ = [
+    "AT_HASH_SECTION",
+    "C_HASH_SECTION",
+    "DEMO_ACR",
+    "DEMO_AMR",
+    "DEMO_SUBJECT",
+    "EDDSA_HASH_SOURCE",
+    "RESPONSE_TYPES",
+    "STEP",
+    "SUPPORTED_ALGS",
+    "S_HASH_SECTION",
+    "AuthorizationRequest",
+    "AuthorizationResponse",
+    "ClientRegistration",
+    "IdTokenValidator",
+    "OpenIDProvider",
+    "RelyingParty",
+    "TokenResponse",
+    "hash_alg_for",
+    "pkce_challenge",
+    "token_hash",
+]
