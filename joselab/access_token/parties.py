@@ -16,7 +16,7 @@ from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from jwcrypto import jwk
 
-from ..clock import Clock, IdSource
+from ..clock import Clock, IdSource, RandomIds
 from ..errors import (
     FetchError,
     InsufficientScope,
@@ -197,7 +197,7 @@ class AuthorizationServer:
         network: Network,
         *,
         clock: Clock,
-        ids: IdSource,
+        ids: IdSource | None = None,
         db_path: str | Path,
         host: str = AS_HOST,
         issuer_path: str = "",
@@ -212,7 +212,7 @@ class AuthorizationServer:
         self.path = issuer_path
         self.server = LocalServer(host, network)
         self.clock = clock
-        self.ids = ids
+        self.ids = ids if ids is not None else RandomIds()  # production default: unpredictable jti
         self.alg = alg
         self.lifetime = lifetime
         first = _as_jwk(key if key is not None else demo_key("rfc7515-a2-rsa"))

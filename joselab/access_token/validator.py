@@ -72,7 +72,7 @@ from ..claims import (
     check_typ,
     normalise_typ,
 )
-from ..clock import Clock
+from ..clock import Clock, SystemClock
 from ..compact import MAX_TOKEN_LENGTH, CompactJWS
 from ..errors import (
     InsufficientScope,
@@ -122,7 +122,7 @@ class AccessTokenValidator:
         issuer: str,
         audience: str,
         keys: KeySource,
-        clock: Clock,
+        clock: Clock | None = None,
         algorithms: Sequence[str] = ("RS256", "PS256"),
         leeway: int = 60,
         max_lifetime: int = DEFAULT_MAX_LIFETIME,
@@ -140,7 +140,7 @@ class AccessTokenValidator:
         self.issuer = issuer
         self.audience = audience
         self.keys = keys
-        self.clock = clock
+        self.clock = clock if clock is not None else SystemClock()  # production default: the real time
         self.algorithms = tuple(a for a in algorithms if a != "none")
         self.leeway = leeway
         self.max_lifetime = max_lifetime

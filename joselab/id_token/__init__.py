@@ -19,6 +19,7 @@ from .parties import (
 from .validator import (
     AT_HASH_SECTION,
     C_HASH_SECTION,
+    DEFAULT_MAX_LIFETIME,
     EDDSA_HASH_SOURCE,
     S_HASH_SECTION,
     STEP,
@@ -30,6 +31,7 @@ from .validator import (
 __all__ = [
     "AT_HASH_SECTION",
     "C_HASH_SECTION",
+    "DEFAULT_MAX_LIFETIME",
     "DEMO_ACR",
     "DEMO_AMR",
     "DEMO_SUBJECT",

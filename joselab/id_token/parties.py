@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, quote_plus, urlencode, urlsplit
 
 from jwcrypto import jwk
 
-from ..clock import Clock, DemoIds, IdSource
+from ..clock import Clock, IdSource, RandomIds
 from ..compact import b64url_encode
 from ..errors import (
     FetchError,
@@ -158,7 +158,7 @@ class OpenIDProvider:
         #: The key access tokens are signed with (``access_token_alg``'s).
         self.key: jwk.JWK = self.signing_keys[access_token_alg]
         self.clock = clock
-        self.ids = ids if ids is not None else DemoIds(3)
+        self.ids = ids if ids is not None else RandomIds()  # production default; demos pass DemoIds(3)
         self.id_token_lifetime = id_token_lifetime
         self.access_token_lifetime = access_token_lifetime
         self.code_lifetime = code_lifetime
@@ -525,7 +525,7 @@ class RelyingParty:
         self.redirect_uri = registration.redirect_uris[0]
         self.issuer = issuer
         self.clock = clock
-        self.ids = ids if ids is not None else DemoIds(7)
+        self.ids = ids if ids is not None else RandomIds()  # production default; demos pass DemoIds(7)
         self.decryption_key = decryption_key
         self.trusted_audiences = tuple(trusted_audiences)
         self.leeway = leeway

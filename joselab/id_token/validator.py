@@ -60,7 +60,7 @@ from ..claims import (
     is_numeric_date,
     normalise_typ,
 )
-from ..clock import Clock
+from ..clock import Clock, SystemClock
 from ..compact import CompactJWS, b64url_encode
 from ..errors import (
     AlgorithmNotAllowed,
@@ -75,11 +75,14 @@ from ..errors import (
     ValidationError,
 )
 from ..jwe import decrypt_jwe
-from ..jws import select_key, verify_jws
+from ..jws import KeySource, select_key, verify_jws
 from ..keys import KeyBinding
 from ..parties.store import ReplayStore
 from ..trace import Trace, as_evidence
 
+#: joselab policy (OIDC Core §3.1.3.7 (10) leaves the acceptable ``iat`` range to the client and sets
+#: no bound on ``exp - iat``): a larger ``max_lifetime`` is a named leniency and shows in the trace.
+DEFAULT_MAX_LIFETIME = 3600
 STEP = "OIDC Core §3.1.3.7 ({})"
 AT_HASH_SECTION = "OIDC Core §3.1.3.8, §3.2.2.9"
 C_HASH_SECTION = "OIDC Core §3.3.2.10, §3.3.2.11"
@@ -140,14 +143,18 @@ class IdTokenValidator:
 
     * ``issuer``: the OP's Issuer Identifier from discovery (step 2, exact match);
     * ``client_id``, ``trusted_audiences`` (step 3: any other audience is refused);
-    * ``keys``: the OP's published keys (step 6); ``client_secret`` for HS* (step 8);
+    * ``keys``: the OP's published keys (step 6): a :class:`jwcrypto.jwk.JWKSet` or a key source
+      (:class:`joselab.keysource.StaticKeys`, :class:`joselab.keysource.DiscoveredKeys`, any
+      ``header -> JWK | None``); ``client_secret`` for HS* (step 8);
+    * ``clock``: the real time (:class:`joselab.clock.SystemClock`) unless given;
     * ``id_token_signed_response_alg``: the registered alg, RS256 by default (step 7); ``algorithms``
       is the allowlist the JWS layer applies first (RFC 8725 §3.1), the registered alg by default;
     * ``decryption_key`` with ``encryption_alg`` and ``encryption_enc`` when the client registered
       for encrypted ID tokens (step 1);
     * ``nonce_store`` remembers nonces (step 11, replay); ``iat_window`` (step 10) bounds how long;
     * ``max_lifetime`` bounds ``exp - iat`` (a policy, with step 10: an ID token is short-lived, and
-      one that claims to live for years is refused);
+      one that claims to live for years is refused); above :data:`DEFAULT_MAX_LIFETIME` it is the named
+      leniency ``max_lifetime``, a row in every trace it applies to;
     * ``require_hashes`` (joselab policy) refuses a token-response ID token without ``at_hash`` /
       ``c_hash``, which OIDC Core makes OPTIONAL there (§3.1.3.6, §3.3.2.11); ``require_s_hash`` refuses a
       front-channel ID token without ``s_hash`` (FAPI 1 Advanced §5.1.1's detached signature).
@@ -162,8 +169,8 @@ class IdTokenValidator:
         *,
         issuer: str,
         client_id: str,
-        keys: jwk.JWKSet,
-        clock: Clock,
+        keys: KeySource,
+        clock: Clock | None = None,
         nonce_store: ReplayStore,
         client_secret: str | None = None,
         id_token_signed_response_alg: str = "RS256",
@@ -174,7 +181,7 @@ class IdTokenValidator:
         encryption_enc: str | None = None,
         leeway: int = 60,
         iat_window: int = 600,
-        max_lifetime: int = 3600,
+        max_lifetime: int = DEFAULT_MAX_LIFETIME,
         require_hashes: bool = False,
         binding: KeyBinding | None = None,
         require_s_hash: bool = False,
@@ -184,7 +191,7 @@ class IdTokenValidator:
         self.issuer = issuer
         self.client_id = client_id
         self.keys = keys
-        self.clock = clock
+        self.clock = clock if clock is not None else SystemClock()  # production default: the real time
         self.nonce_store = nonce_store
         self.client_secret = client_secret
         self.registered_alg = id_token_signed_response_alg
@@ -400,6 +407,16 @@ class IdTokenValidator:
         check_issued_at(
             trace, claims, self.clock, self.leeway, STEP.format(10), max_age=self.iat_window, max_lifetime=self.max_lifetime
         )
+        if self.max_lifetime > DEFAULT_MAX_LIFETIME:
+            # A named leniency, never a silent one: the same row the access-token validator writes.
+            trace.leniency(
+                "max_lifetime",
+                "joselab policy; OIDC Core §3.1.3.7 (10) sets no bound",
+                f"lifetimes up to {self.max_lifetime}s accepted (default {DEFAULT_MAX_LIFETIME}s)",
+                f"exp - iat = {int(claims['exp'] - claims['iat'])}s"
+                if isinstance(claims.get("exp"), int | float) and isinstance(claims.get("iat"), int | float)
+                else "no iat",
+            )
         self._step11(trace, claims, nonce, owner)
         section = STEP.format(12)
         if acr_values:

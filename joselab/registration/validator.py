@@ -44,13 +44,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from jwcrypto import jwk
 
 from ..claims import check_audience, check_expiry, check_issued_at, check_issuer, check_not_before
-from ..clock import Clock
+from ..clock import Clock, SystemClock
 from ..compact import CompactJWS, parse_jws
 from ..errors import (
     AlgorithmNotAllowed,
@@ -66,7 +66,7 @@ from ..errors import (
 )
 from ..jws import verify_jws
 from ..keys import KeyBinding, load_jwks
-from ..parties import Network, ReplayStore
+from ..parties.store import ReplayStore
 from ..sections import policy
 from ..trace import Trace, as_evidence
 
@@ -120,6 +120,14 @@ INVALID_SOFTWARE_STATEMENT = "invalid_software_statement"
 UNAPPROVED_SOFTWARE_STATEMENT = "unapproved_software_statement"
 INVALID_REDIRECT_URI = "invalid_redirect_uri"
 INVALID_CLIENT_METADATA = "invalid_client_metadata"
+
+
+class JsonFetcher(Protocol):
+    """What the validators fetch keys with: ``get_json(url)`` returns the parsed JSON document or raises a
+    :class:`~joselab.errors.FetchError`. The demo's :class:`joselab.parties.Network` is one; so is any
+    client that keeps the rules of :mod:`joselab.fetch` (https verified, no redirects, bounded)."""
+
+    def get_json(self, url: str) -> Any: ...
 
 
 class SoftwareNotApproved(ValidationError):
@@ -178,9 +186,9 @@ class SoftwareStatementValidator:
     def __init__(
         self,
         directories: Sequence[TrustedDirectory],
-        network: Network,
+        network: JsonFetcher,
         *,
-        clock: Clock,
+        clock: Clock | None = None,
         algorithms: Collection[str] = SSA_ALGORITHMS,
         max_age: int = 86_400,
         leeway: int = 30,
@@ -189,7 +197,7 @@ class SoftwareStatementValidator:
     ) -> None:
         self.directories = tuple(directories)
         self.network = network
-        self.clock = clock
+        self.clock = clock if clock is not None else SystemClock()  # production default: the real time
         self.algorithms = tuple(algorithms)
         self.max_age = max_age
         self.leeway = leeway
@@ -381,10 +389,10 @@ class RegistrationRequestValidator:
     def __init__(
         self,
         audience: str,
-        network: Network,
+        network: JsonFetcher,
         replay: ReplayStore,
         *,
-        clock: Clock,
+        clock: Clock | None = None,
         algorithms: Collection[str] = REQUEST_ALGORITHMS,
         auth_methods: Collection[str] = AUTH_METHODS,
         leeway: int = 30,
@@ -394,7 +402,7 @@ class RegistrationRequestValidator:
         self.audience = audience
         self.network = network
         self.replay = replay
-        self.clock = clock
+        self.clock = clock if clock is not None else SystemClock()  # production default: the real time
         self.algorithms = tuple(algorithms)
         self.auth_methods = tuple(auth_methods)
         self.leeway = leeway
