@@ -25,7 +25,7 @@ from ..errors import (
     KeySetError,
 )
 from ..jws import sign_compact
-from ..keys import DemoKey, as_jwk, demo_key, load_jwks
+from ..keys import DemoKey, as_jwk, demo_key, generate_key, load_jwks
 from ..parties import Database, LocalServer, Network, Request, Response, json_response
 from ..trace import Trace
 from .validator import AccessTokenValidator
@@ -183,8 +183,8 @@ class AuthorizationServer:
     metadata leaves out ``authorization_endpoint``, ``token_endpoint`` and
     ``response_types_supported``, which a complete AS publishes (RFC 8414 §2).
 
-    Keys: it signs with ``key`` (default the published RFC 7515 A.2 RSA key, RS256, deterministic
-    signatures). :meth:`rotate_key` publishes a new key next to the old one and signs with it from
+    Keys: it signs with ``key`` (default a fresh key for ``alg``: no demo key unless asked for;
+    :func:`build_demo` passes the published RFC 7515 A.2 RSA key, for deterministic signatures). :meth:`rotate_key` publishes a new key next to the old one and signs with it from
     then on; :meth:`retire_key` removes a key from the published set. Every key serves the one
     ``alg`` the AS signs with, and every published key carries that ``alg`` and ``use: sig``, so a
     verifier ties each key to one algorithm (RFC 8725 §3.1). RFC 8414 has no metadata member for the
@@ -215,7 +215,7 @@ class AuthorizationServer:
         self.ids = ids if ids is not None else RandomIds()  # production default: unpredictable jti
         self.alg = alg
         self.lifetime = lifetime
-        first = _as_jwk(key if key is not None else demo_key("rfc7515-a2-rsa"))
+        first = _as_jwk(key if key is not None else generate_key(alg))  # no demo key unless asked for
         self._keys: dict[str, jwk.JWK] = {first["kid"]: first}
         self._signing_kid: str = first["kid"]
         self._clients: dict[str, str] = {}
@@ -535,7 +535,7 @@ def build_demo(
 ) -> AccessTokenDemo:
     """Start the AS and the API on loopback and wire the API's validator to the AS's published keys."""
     network = Network()
-    auth = AuthorizationServer(network, clock=clock, ids=ids, db_path=Path(db_dir) / "as.sqlite")
+    auth = AuthorizationServer(network, clock=clock, ids=ids, db_path=Path(db_dir) / "as.sqlite", key=demo_key("rfc7515-a2-rsa"))
     cache = JwksCache(network, auth.issuer, clock=clock, min_refetch_interval=min_refetch_interval, max_age=max_age)
     api_audience = f"https://{API_HOST}"
     validator = AccessTokenValidator(issuer=auth.issuer, audience=api_audience, keys=cache, clock=clock)

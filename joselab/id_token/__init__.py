@@ -14,6 +14,7 @@ from .parties import (
     OpenIDProvider,
     RelyingParty,
     TokenResponse,
+    demo_signing_keys,
     pkce_challenge,
 )
 from .validator import (
@@ -47,6 +48,7 @@ __all__ = [
     "OpenIDProvider",
     "RelyingParty",
     "TokenResponse",
+    "demo_signing_keys",
     "hash_alg_for",
     "pkce_challenge",
     "token_hash",

@@ -24,7 +24,7 @@ from ..errors import (
 )
 from ..jwe import encrypt_compact
 from ..jws import sign_compact
-from ..keys import DemoKey, as_jwk, demo_key, load_jwks, public_jwks
+from ..keys import DemoKey, as_jwk, demo_key, generate_key, load_jwks, public_jwks
 from ..parties.http import LocalServer, Network, Request, Response, json_response
 from ..parties.store import Database, ReplayStore
 from ..trace import Trace, as_evidence
@@ -67,6 +67,12 @@ def _with_kid(key: jwk.JWK) -> jwk.JWK:
     if "kid" in key:
         return key
     return jwk.JWK(**{**key.export(as_dict=True), "kid": key.thumbprint()})
+
+
+def demo_signing_keys() -> dict[str, DemoKey]:
+    """The demo OP's keys, one per algorithm: published example keys (:func:`joselab.keys.demo_keys`),
+    for reproducible demos only, never for production."""
+    return {"RS256": demo_key("rfc7515-a2-rsa"), "PS256": demo_key("rfc7517-a2-rsa"), "Ed25519": demo_key("rfc8037-ed25519")}
 
 
 # -- registration ---------------------------------------------------------------------------------
@@ -113,8 +119,10 @@ class OpenIDProvider:
     RFC 7636 §4.6). Codes live in a sqlite file and are one-time (RFC 6749 §4.1.2).
 
     Keys: ``signing_keys`` maps each signature algorithm to its own key, so a key serves one
-    algorithm (RFC 8725 §3.1); by default RS256 → RFC 7515 Appendix A.2's RSA key, PS256 → RFC 7517
-    Appendix A.2's RSA key, Ed25519 → RFC 8037 Appendix A.1's key (all published example keys). The
+    algorithm (RFC 8725 §3.1); by default a fresh key each for RS256, PS256 and Ed25519 (no demo key
+    unless asked for). The demos pass :func:`demo_signing_keys`: RS256 → RFC 7515 Appendix A.2's RSA
+    key, PS256 → RFC 7517 Appendix A.2's RSA key, Ed25519 → RFC 8037 Appendix A.1's key (all published
+    example keys). The
     JWK Set publishes each with its ``alg`` and ``use: sig``; the metadata lists those algorithms
     (and HS256, MACed with a client's secret, OIDC Core §10.1). Access tokens are signed with
     ``access_token_alg``'s key. Every authorization response carries ``iss`` (RFC 9207 §2).
@@ -141,11 +149,8 @@ class OpenIDProvider:
         ):
             raise JoselabError("issuer_path starts with / and has no trailing /, query or fragment (OIDC Discovery §3, issuer)")
         if signing_keys is None:
-            signing_keys = {
-                "RS256": demo_key("rfc7515-a2-rsa"),
-                "PS256": demo_key("rfc7517-a2-rsa"),
-                "Ed25519": demo_key("rfc8037-ed25519"),
-            }
+            # No demo key unless asked for (demo_signing_keys()): fresh keys for each algorithm.
+            signing_keys = {alg: generate_key(alg) for alg in ("RS256", "PS256", "Ed25519")}
         self.signing_keys: dict[str, jwk.JWK] = {alg: _with_kid(as_jwk(k)) for alg, k in signing_keys.items()}
         if any(alg.startswith("HS") or alg == "none" for alg in self.signing_keys):
             raise JoselabError("signing_keys holds asymmetric keys; HS* ID tokens are MACed with the client's secret")

@@ -22,7 +22,7 @@ from ..errors import (
     ValidationError,
 )
 from ..jws import encode_claims, encode_header, sign_compact
-from ..keys import DemoKey, as_jwk, demo_key, public_jwks
+from ..keys import DemoKey, as_jwk, demo_key, generate_key, public_jwks
 from ..parties import Database, HttpResponse, LocalServer, Network, ReplayStore, Request, Response, json_response
 from ..trace import Trace
 from .validator import (
@@ -77,7 +77,7 @@ class Directory:
     ) -> None:
         if issuer_path and (not issuer_path.startswith("/") or issuer_path.endswith("/")):
             raise JoselabError("issuer_path starts with / and has no trailing /")
-        self.key = key if key is not None else demo_key("rfc7515-a3-p256")
+        self.key = key if key is not None else generate_key(alg)  # no demo key unless asked for
         self.alg = alg
         self.clock = clock
         self.ids = ids
@@ -150,7 +150,7 @@ class Client:
         self, software: Software, *, key: DemoKey | jwk.JWK | None = None, alg: str = "PS256", clock: Clock, ids: IdSource
     ) -> None:
         self.software = software
-        self.key = key if key is not None else demo_key("rfc7520-bilbo-rsa")
+        self.key = key if key is not None else generate_key(alg)  # no demo key unless asked for
         self.alg = alg
         self.clock = clock
         self.ids = ids
@@ -425,8 +425,8 @@ def build_demo(
     clock = clock or FixedClock()
     ids = ids or DemoIds()
     network = Network()
-    directory = Directory(network, clock=clock, ids=ids)
-    client = Client(DEMO_SOFTWARE, clock=clock, ids=ids)
+    directory = Directory(network, key=demo_key("rfc7515-a3-p256"), clock=clock, ids=ids)
+    client = Client(DEMO_SOFTWARE, key=demo_key("rfc7520-bilbo-rsa"), clock=clock, ids=ids)
     directory.enroll(DEMO_SOFTWARE, client.key)
     bank = RegistrationServer(network, db_path, directories=[directory.trusted()], clock=clock, ids=ids, **bank_options)
     network.start()
