@@ -1,4 +1,12 @@
-"""INIT DOC"""
+"""Scenario 2: the JWT access token (RFC 9068), issued by the AS and validated locally by the API.
+
+* :mod:`~joselab.access_token.validator`: :class:`AccessTokenValidator`, the resource server's checks
+  of RFC 9068 §4, on its own (the module a reader copies);
+* :mod:`~joselab.access_token.parties`: the demo parties (authorization server, API, introspection
+  client, the JWK Set cache of the demo network) and :func:`build_demo`.
+
+Every name is re-exported here, so ``from joselab.access_token import AccessTokenValidator`` works.
+"""
 
 from __future__ import annotations
 

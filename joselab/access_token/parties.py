@@ -1,4 +1,25 @@
-"""PARTIES DOC"""
+"""The demo parties of scenario 2 (RFC 9068 access tokens), around the validator of
+:mod:`joselab.access_token.validator`, each a real HTTP server on 127.0.0.1 (:mod:`joselab.parties`):
+
+* :class:`AuthorizationServer` (``https://as.bank.example``) mints RFC 9068 access tokens
+  (``typ: at+jwt``, RS256 with a ``kid``), publishes RFC 8414 metadata at
+  ``/.well-known/oauth-authorization-server`` (``issuer``, ``jwks_uri``, ``introspection_endpoint``)
+  and its JWK Set at ``/jwks``, keeps the tokens it issued and a revocation list in sqlite, and
+  answers RFC 7662 introspection at ``/introspect`` (``client_secret_basic``, RFC 7662 §2.1).
+* :class:`JwksCache` is the resource server's view of the AS's keys: metadata, then the JWK Set,
+  fetched over HTTP and cached. An unknown ``kid`` fetches the set again, at most once per
+  ``min_refetch_interval`` (OIDC Core §10.1.1 describes this rotation: the signer adds the new key to
+  its set and starts using it; verifiers fetch the set when they meet a ``kid`` they do not know).
+  The rate limit is what keeps a stream of tokens with made-up ``kid`` values from turning every API
+  call into a JWKS fetch against the AS.
+* :class:`ResourceApi` (``https://api.bank.example``) uses the validator on each request and answers
+  as RFC 6750 §3 says: 401 ``invalid_token``, 403 ``insufficient_scope``, 200 otherwise.
+* :class:`IntrospectionClient` is the other way to check a token: ask the AS (RFC 7662).
+
+:func:`build_demo` wires them with the demo clock, identifiers and the published RFC 7515 A.2 key;
+without those arguments the parties use production defaults (:class:`~joselab.clock.RandomIds`,
+a fresh key), never a demo key.
+"""
 
 from __future__ import annotations
 

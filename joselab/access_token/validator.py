@@ -1,22 +1,11 @@
-"""Scenario 2: the JWT access token (RFC 9068), issued by the AS and validated locally by the API.
+"""The resource server's validator of RFC 9068 JWT access tokens, on its own: :class:`AccessTokenValidator`.
 
-The parties, each a real HTTP server on 127.0.0.1 (:mod:`joselab.parties`):
-
-* :class:`AuthorizationServer` (``https://as.bank.example``) mints RFC 9068 access tokens
-  (``typ: at+jwt``, RS256 with a ``kid``), publishes RFC 8414 metadata at
-  ``/.well-known/oauth-authorization-server`` (``issuer``, ``jwks_uri``, ``introspection_endpoint``)
-  and its JWK Set at ``/jwks``, keeps the tokens it issued and a revocation list in sqlite, and
-  answers RFC 7662 introspection at ``/introspect`` (``client_secret_basic``, RFC 7662 §2.1).
-* :class:`JwksCache` is the resource server's view of the AS's keys: metadata, then the JWK Set,
-  fetched over HTTP and cached. An unknown ``kid`` fetches the set again, at most once per
-  ``min_refetch_interval`` (OIDC Core §10.1.1 describes this rotation: the signer adds the new key to
-  its set and starts using it; verifiers fetch the set when they meet a ``kid`` they do not know).
-  The rate limit is what keeps a stream of tokens with made-up ``kid`` values from turning every API
-  call into a JWKS fetch against the AS.
-* :class:`AccessTokenValidator` runs the resource server's checks of RFC 9068 §4 (below).
-* :class:`ResourceApi` (``https://api.bank.example``) uses the validator on each request and answers
-  as RFC 6750 §3 says: 401 ``invalid_token``, 403 ``insufficient_scope``, 200 otherwise.
-* :class:`IntrospectionClient` is the other way to check a token: ask the AS (RFC 7662).
+This module is the one to read whole and copy. It imports only joselab's core (parsing, JWS
+verification, claim checks, the trace) and runs no server; the demo parties around it (the
+authorization server, the API, the JWK Set cache of the demo network) are in
+:mod:`joselab.access_token.parties`. In production give it a key source from
+:mod:`joselab.keysource` (:class:`~joselab.keysource.DiscoveredKeys` for an issuer URL,
+:class:`~joselab.keysource.StaticKeys` for pinned keys); without a ``clock`` it uses the real time.
 
 The order of the checks
 -----------------------

@@ -1,4 +1,12 @@
-"""INIT DOC"""
+"""Scenario 3: the OpenID Connect ID token (OpenID Connect Core 1.0 incorporating errata set 2).
+
+* :mod:`~joselab.id_token.validator`: :class:`IdTokenValidator` and the hash claims
+  (:func:`token_hash`), on their own (the module a reader copies);
+* :mod:`~joselab.id_token.parties`: the demo OpenID Provider, the relying party and the client
+  registration.
+
+Every name is re-exported here, so ``from joselab.id_token import IdTokenValidator`` works.
+"""
 
 from __future__ import annotations
 

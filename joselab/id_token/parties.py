@@ -1,4 +1,21 @@
-"""PARTIES DOC"""
+"""The demo parties of scenario 3 (OpenID Connect), around the validator of
+:mod:`joselab.id_token.validator`.
+
+Both are real:
+
+* :class:`OpenIDProvider`, an OP on 127.0.0.1 with a discovery document (OpenID Connect Discovery 1.0
+  §3, §4), a JWK Set, an authorization endpoint that approves a demo user without a login page and
+  redirects with ``code`` and ``state`` (Core §3.1.2), and a token endpoint that checks PKCE S256
+  (RFC 7636 §4.6) and answers with an ID token (Core §2, §3.1.3.3, §3.1.3.6), signed and, when the
+  client registered for it, then encrypted (Core §2, §16.14; a Nested JWT, RFC 7519 §5.2);
+* :class:`RelyingParty`, the client that runs the authorization code flow (or the hybrid flow,
+  ``code id_token``) with ``state``, ``nonce`` and PKCE, follows the redirect's ``Location`` itself
+  (no browser), checks who answered (``iss``, RFC 9207 §2.4), redeems the code and validates.
+
+Production defaults: without ``ids`` both use :class:`~joselab.clock.RandomIds` (``state``, ``nonce``,
+PKCE verifiers, codes, ``jti``); without ``signing_keys`` the OP makes fresh keys. The demos pass
+:class:`~joselab.clock.DemoIds` and :func:`demo_signing_keys` explicitly.
+"""
 
 from __future__ import annotations
 

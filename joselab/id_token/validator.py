@@ -1,18 +1,13 @@
-"""Scenario 3: the OpenID Connect ID token (OpenID Connect Core 1.0 incorporating errata set 2).
+"""The client's validator of OpenID Connect ID tokens, on its own: :class:`IdTokenValidator`
+(OpenID Connect Core 1.0 incorporating errata set 2, §3.1.3.7 steps 1-13, then ``at_hash`` (§3.1.3.8,
+which points to §3.2.2.9) and ``c_hash`` (§3.3.2.10; the claim is defined in §3.3.2.11); one trace row
+(or more) per step labelled ``OIDC Core §3.1.3.7 (N)``).
 
-Three parts, all real:
-
-* :class:`OpenIDProvider`, an OP on 127.0.0.1 with a discovery document (OpenID Connect Discovery 1.0
-  §3, §4), a JWK Set, an authorization endpoint that approves a demo user without a login page and
-  redirects with ``code`` and ``state`` (Core §3.1.2), and a token endpoint that checks PKCE S256
-  (RFC 7636 §4.6) and answers with an ID token (Core §2, §3.1.3.3, §3.1.3.6), signed and, when the
-  client registered for it, then encrypted (Core §2, §16.14; a Nested JWT, RFC 7519 §5.2);
-* :class:`IdTokenValidator`, the client's side: Core §3.1.3.7 steps 1-13 in the spec's order, one
-  trace row (or more) per step labelled ``OIDC Core §3.1.3.7 (N)``, then ``at_hash`` (§3.1.3.8,
-  which points to §3.2.2.9) and ``c_hash`` (§3.3.2.10; the claim is defined in §3.3.2.11);
-* :class:`RelyingParty`, the client that runs the authorization code flow (or the hybrid flow,
-  ``code id_token``) with ``state``, ``nonce`` and PKCE, follows the redirect's ``Location`` itself
-  (no browser), checks who answered (``iss``, RFC 9207 §2.4), redeems the code and validates.
+This module is the one to read whole and copy: it imports joselab's core and the replay store, and
+runs no server. The OpenID Provider and the relying party of the demo are in
+:mod:`joselab.id_token.parties`. ``keys`` may be a key source from :mod:`joselab.keysource`; without
+a ``clock`` it uses the real time; a ``max_lifetime`` above :data:`DEFAULT_MAX_LIFETIME` is the named
+leniency ``max_lifetime``, shown in the trace.
 
 On the order of OIDC Core §3.1.3.7: steps 2-5 compare ``iss``, ``aud`` and ``azp`` *before* the signature is
 checked at step 6, as the spec lists them. Nothing is trusted or used before step 6 passes (the trace

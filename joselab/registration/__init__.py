@@ -1,4 +1,12 @@
-"""INIT DOC"""
+"""Scenario 1: the software statement (SSA) and Dynamic Client Registration (RFC 7591, UK Open Banking).
+
+* :mod:`~joselab.registration.validator`: :class:`SoftwareStatementValidator` and
+  :class:`RegistrationRequestValidator`, on their own (the module a reader copies);
+* :mod:`~joselab.registration.parties`: the demo directory, client and registration endpoint, and
+  :func:`build_demo`.
+
+Every name is re-exported here, so ``from joselab.registration import SoftwareStatementValidator`` works.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,25 @@
-"""PARTIES DOC"""
+"""The demo parties of scenario 1 (software statement and Dynamic Client Registration), around the
+validators of :mod:`joselab.registration.validator`.
+
+Three parties, each a real HTTP server on 127.0.0.1 (:mod:`joselab.parties`):
+
+* a **directory** (:class:`Directory`) that the bank trusts. It signs software statements with its own
+  key (ES256, ``typ: JWT``, ``kid``) carrying the claims of the Open Banking directory SSA, and serves
+  its JWK Set and, as Open Banking's keystore does, each enrolled software's public JWK Set at the
+  SSA's ``software_jwks_endpoint``;
+* a **client** (:class:`Client`, the TPP) that builds a registration request: a JWT signed with its
+  own key (PS256), addressed to the bank (``aud``), short-lived (``exp``), with a one-time ``jti``,
+  its metadata and the ``software_statement`` (OB DCR v3.2 request);
+* the bank's **registration endpoint** (:class:`RegistrationServer`): ``POST /register`` validates the
+  statement (:class:`SoftwareStatementValidator`), then the request with keys fetched from the
+  statement's ``software_jwks_endpoint`` (:class:`RegistrationRequestValidator`), and answers
+  201 with ``client_id`` and the registered metadata (RFC 7591 §3.2.1) or 400 with an RFC 7591
+  §3.2.2 error. Registered clients and seen ``jti`` values live in sqlite, so a replay is refused
+  after a restart too.
+
+Production defaults: without ``key`` the directory and the client make a fresh key; :func:`build_demo`
+passes the published example keys, the demo clock and :class:`~joselab.clock.DemoIds`.
+"""
 
 from __future__ import annotations
 

@@ -1,20 +1,11 @@
-"""Scenario 1: the software statement (SSA) and Dynamic Client Registration (RFC 7591, UK Open Banking).
+"""The registration endpoint's two validators, on their own (RFC 7591, UK Open Banking DCR):
+:class:`SoftwareStatementValidator` (the directory's software statement, SSA) and
+:class:`RegistrationRequestValidator` (the client's signed registration request).
 
-Three parties, each a real HTTP server on 127.0.0.1 (:mod:`joselab.parties`):
-
-* a **directory** (:class:`Directory`) that the bank trusts. It signs software statements with its own
-  key (ES256, ``typ: JWT``, ``kid``) carrying the claims of the Open Banking directory SSA, and serves
-  its JWK Set and, as Open Banking's keystore does, each enrolled software's public JWK Set at the
-  SSA's ``software_jwks_endpoint``;
-* a **client** (:class:`Client`, the TPP) that builds a registration request: a JWT signed with its
-  own key (PS256), addressed to the bank (``aud``), short-lived (``exp``), with a one-time ``jti``,
-  its metadata and the ``software_statement`` (OB DCR v3.2 request);
-* the bank's **registration endpoint** (:class:`RegistrationServer`): ``POST /register`` validates the
-  statement (:class:`SoftwareStatementValidator`), then the request with keys fetched from the
-  statement's ``software_jwks_endpoint`` (:class:`RegistrationRequestValidator`), and answers
-  201 with ``client_id`` and the registered metadata (RFC 7591 §3.2.1) or 400 with an RFC 7591
-  §3.2.2 error. Registered clients and seen ``jti`` values live in sqlite, so a replay is refused
-  after a restart too.
+This module is the one to read whole and copy: it imports joselab's core and the replay store, and
+runs no server. It fetches JWK Sets with whatever it is given as ``network`` (anything with
+``get_json(url)``, :class:`JsonFetcher`); without a ``clock`` it uses the real time. The demo's
+directory, client and registration endpoint are in :mod:`joselab.registration.parties`.
 
 Each validation returns a :class:`~joselab.trace.Trace`: every check in order, with its section.
 
