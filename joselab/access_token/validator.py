@@ -97,7 +97,8 @@ class AccessTokenValidator:
     ``issuer`` is the AS's issuer identifier (from its RFC 8414 metadata), compared exactly;
     ``audience`` is this resource server's identifier, which ``aud`` must contain (RFC 8707
     resource indicator). ``keys`` is a :class:`jwcrypto.jwk.JWKSet` or a key source (a callable
-    ``header -> JWK | None``) such as :class:`JwksCache`. ``algorithms`` is the allowlist (``none``
+    ``header -> JWK | None``) such as :class:`joselab.keysource.DiscoveredKeys`; ``clock`` is the real time
+    (:class:`~joselab.clock.SystemClock`) unless given. ``algorithms`` is the allowlist (``none``
     never is on it). ``leeway`` (seconds, at most :data:`MAX_LEEWAY`) applies to ``exp``, ``nbf`` and
     ``iat``; ``max_lifetime`` bounds ``exp - iat`` (a policy: access tokens are meant to be short).
 
