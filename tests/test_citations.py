@@ -86,7 +86,9 @@ def test_table_rows_are_complete_and_anchored():
             anchor = {"": "", "§": f"#section-{section[1:]}"}.get(section[:1], f"#appendix-{section.removeprefix('Appendix ')}")
             assert row.url == f"https://www.rfc-editor.org/rfc/rfc{number}{anchor}", row
         if spec.startswith("OIDC ") and section:
-            assert re.fullmatch(r"https://openid\.net/specs/openid-connect-[a-z]+-1_0\.html#[A-Za-z][A-Za-z0-9_.-]*", row.url), row
+            assert re.fullmatch(r"https://openid\.net/specs/openid-connect-[a-z]+-1_0\.html#[A-Za-z][A-Za-z0-9_.-]*", row.url), (
+                row
+            )
         if spec.startswith("OB ") and section:
             assert "#" in row.url, row
     anchored = [row.url for row in table().values() if "#" in row.url]
