@@ -30,6 +30,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
+# Playwright hides scrollbars by default; a reader's browser draws them, and the reading tests look
+# for the scrollbar of a box that scrolls.
+HIDDEN_SCROLLBARS = ["--hide-scrollbars"]
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     reason = None
@@ -66,6 +70,8 @@ def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        chromium = pw.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, ignore_default_args=HIDDEN_SCROLLBARS
+        )
         yield chromium
         chromium.close()
