@@ -34,6 +34,9 @@
     });
     busy = busy.then(function () {
       return window.mermaid.run({ nodes: nodes });
+    }).then(function () {
+      // Which theme the diagrams were last drawn in (the browser tests wait for it).
+      document.documentElement.setAttribute("data-jl-mermaid", dark ? "dark" : "light");
     }).catch(function (err) {
       console.error("Mermaid could not draw a diagram:", err);
     });

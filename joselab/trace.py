@@ -205,7 +205,7 @@ class Trace:
         failed = self.failed
         cls, tint = ("jl-pass", _PASS) if self.ok else ("jl-fail", _FAIL)
         sign = "✓" if self.ok else "✗"
-        title = f"{html.escape(self.title)}: " if self.title else ""
+        title = f"{link_html(self.title)}: " if self.title else ""
         if self.ok:
             verdict = f"ACCEPTED</strong>, {_all(len(self.checks))} passed"
         elif failed is None:

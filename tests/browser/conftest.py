@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import shutil
 import threading
 from collections.abc import Iterator
@@ -17,7 +18,8 @@ from typing import ClassVar
 
 import pytest
 
-SITE = Path(__file__).resolve().parents[2] / "_build" / "html"
+# JOSELAB_SITE points the tests at another build (e.g. an older one, to see them fail on it).
+SITE = Path(os.environ.get("JOSELAB_SITE") or Path(__file__).resolve().parents[2] / "_build" / "html").resolve()
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # The probe's flags: no background traffic from the browser itself, so every request seen is the page's.
 CHROMIUM_ARGS = [

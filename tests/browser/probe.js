@@ -93,7 +93,14 @@
     const a = top[3];
     return [0, 1, 2].map((i) => top[i] * a + bottom[i] * (1 - a)).concat(1);
   };
+  const backgrounds = new Map();
   const background = (el) => {
+    if (backgrounds.has(el)) return backgrounds.get(el);
+    const bg = backgroundOf(el);
+    backgrounds.set(el, bg);
+    return bg;
+  };
+  const backgroundOf = (el) => {
     const layers = [];
     for (let a = el; a; a = a.parentElement) {
       const c = parse(getComputedStyle(a).backgroundColor);
