@@ -87,6 +87,8 @@ def read_page(page, url: str, *, layouts=LAYOUTS, shots: Path | None = None) -> 
                     break
                 page.locator(".theme-switch-button").first.click()
         drawn = settle(page)
+        # Read as a reader who opens everything: every trace's rows, every hidden cell, every exercise.
+        page.evaluate("() => document.querySelectorAll('details:not([open])').forEach((d) => { d.open = true; })")
         result = page.evaluate(PROBE)
         result["settled"] = drawn
         reading.layouts[name] = result

@@ -34,7 +34,7 @@ def _load(browser, url: str, *, wait_for: str | None = None):
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("response", lambda resp: errors.append(f"HTTP {resp.status} {resp.url}") if resp.status >= 400 else None)
     page.on("request", lambda req: hosts.add(urlsplit(req.url).netloc or urlsplit(req.url).scheme))
-    page.goto(url, wait_until="networkidle")
+    page.goto(url, wait_until="load")
     if wait_for:
         page.wait_for_selector(wait_for, timeout=15_000)
     return page, errors, hosts
