@@ -79,8 +79,8 @@ book: setup
 	@test -f _build/html/index.html && echo "site: _build/html/index.html"
 
 lint: $(STAMP)
-	$(BIN)/ruff check joselab tests notebooks bench libmatrix
-	$(BIN)/ruff format --check joselab tests bench libmatrix
+	$(BIN)/ruff check joselab tests notebooks bench libmatrix _ext
+	$(BIN)/ruff format --check joselab tests bench libmatrix _ext
 
 unit: $(STAMP)
 	$(BIN)/pytest -n 2 -q -p no:cacheprovider tests --ignore=tests/browser

@@ -98,7 +98,9 @@ def test_each_lab_saves_what_the_static_site_needs():
         # The widget state is JSON: what nbconvert saves and the site's script reads.
         assert json.loads(json.dumps(lab.get_state()["static_answers"])) == saved
     assert labs["inspector"].static_answers["kernel_only"] == ["token"]
-    answer = _text("".join(labs["inspector"].static_answers["pieces"][i] for i in labs["inspector"].static_answers["answers"]['["b"]']))
+    answer = _text(
+        "".join(labs["inspector"].static_answers["pieces"][i] for i in labs["inspector"].static_answers["answers"]['["b"]'])
+    )
     assert "REJECTED" in answer and "RFC 7519 §4.1.3" in answer
 
 
