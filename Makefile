@@ -56,11 +56,12 @@ nginx:
 
 # Front-end files the site serves itself (see book/about-assets in the docs): pinned npm packages,
 # installed from the lock file and copied into $(VENDOR). No page loads from a third-party host.
-$(ASSETS): package.json package-lock.json
+$(ASSETS): package.json package-lock.json assets/joselab-mermaid.js
 	npm ci --no-audit --no-fund --loglevel=error
-	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/mermaid/chunks $(VENDOR)/requirejs $(VENDOR)/html-manager
-	cp node_modules/mermaid/dist/mermaid.esm.min.mjs node_modules/mermaid/LICENSE $(VENDOR)/mermaid/
-	cp -r node_modules/mermaid/dist/chunks/mermaid.esm.min $(VENDOR)/mermaid/chunks/
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/mermaid $(VENDOR)/requirejs $(VENDOR)/html-manager
+	# Mermaid's classic build (one file, no ES module): it runs from file:// too (_ext/joselab_site.py).
+	cp node_modules/mermaid/dist/mermaid.min.js node_modules/mermaid/LICENSE $(VENDOR)/mermaid/
+	cp assets/joselab-mermaid.js $(VENDOR)/
 	cp node_modules/requirejs/require.js $(VENDOR)/requirejs/
 	cp node_modules/@jupyter-widgets/html-manager/dist/embed-amd.js node_modules/@jupyter-widgets/html-manager/dist/*.woff* \
 	   node_modules/@jupyter-widgets/html-manager/dist/*.ttf node_modules/@jupyter-widgets/html-manager/dist/*.eot \
@@ -78,8 +79,8 @@ book: setup
 	@test -f _build/html/index.html && echo "site: _build/html/index.html"
 
 lint: $(STAMP)
-	$(BIN)/ruff check joselab tests notebooks bench libmatrix
-	$(BIN)/ruff format --check joselab tests bench libmatrix
+	$(BIN)/ruff check joselab tests notebooks bench libmatrix _ext
+	$(BIN)/ruff format --check joselab tests bench libmatrix _ext
 
 unit: $(STAMP)
 	$(BIN)/pytest -n 2 -q -p no:cacheprovider tests --ignore=tests/browser

@@ -10,18 +10,33 @@ import html
 import json
 from typing import Any
 
+from . import theme
 from .compact import CompactJWE, decode_unverified, parse
 from .errors import JoselabError
 
-#: One colour per part; a JWS has three parts (RFC 7515 §7.1), a JWE five (RFC 7516 §7.1).
-JWS_PARTS = (("protected header", "#d63aff"), ("payload", "#0a7d8c"), ("signature", "#e05d00"))
-JWE_PARTS = (
-    ("protected header", "#d63aff"),
-    ("encrypted key", "#b8860b"),
-    ("initialization vector", "#2e7d32"),
-    ("ciphertext", "#0a7d8c"),
-    ("authentication tag", "#e05d00"),
+#: One colour per part; a JWS has three parts (RFC 7515 §7.1), a JWE five (RFC 7516 §7.1). The colour
+#: is the light theme's; :mod:`joselab.theme` switches each to its dark twin on a dark page.
+_KIND = {
+    "protected header": "header",
+    "payload": "body",
+    "signature": "tag",
+    "encrypted key": "key",
+    "initialization vector": "iv",
+    "ciphertext": "body",
+    "authentication tag": "tag",
+}
+JWS_PARTS = tuple((name, theme.colour(_KIND[name])) for name in ("protected header", "payload", "signature"))
+JWE_PARTS = tuple(
+    (name, theme.colour(_KIND[name]))
+    for name in ("protected header", "encrypted key", "initialization vector", "ciphertext", "authentication tag")
 )
+
+
+def _coloured(name: str, text: str, **attrs: str) -> str:
+    """``text`` in the colour of part ``name``, light inline and dark through the theme's class."""
+    kind = _KIND[name]
+    extra = "".join(f' {k.replace("_", "-")}="{html.escape(v)}"' for k, v in attrs.items())
+    return f'<span class="jl-c-{kind}"{extra} style="color:{theme.colour(kind)}">{text}</span>'
 
 
 def _pretty(value: Any) -> str:
@@ -77,33 +92,39 @@ class TokenView:
         printer.text(str(self))
 
     def _repr_html_(self) -> str:
-        spans = '<span style="color:#888">.</span>'.join(
-            f'<span class="jl-part" title="{html.escape(n)}" data-randomized="{str(r).lower()}" style="color:{c}">'
-            f"{html.escape(t)}</span>"
-            for n, c, t, r in self.parts
-        )
-        legend = " ".join(f'<span style="color:{c}">■ {html.escape(n)}</span>' for n, c, _, _ in self.parts)
         title = f"<strong>{html.escape(self.title)}</strong><br>" if self.title else ""
-        body = (
-            f'<div class="jl-token" style="font-family:monospace;word-break:break-all;font-size:90%">{spans}</div>'
-            f'<div style="font-size:85%">{legend}</div>'
-        )
+        token_style = "font-family:monospace;overflow-wrap:anywhere;word-break:break-all;font-size:90%;line-height:1.35"
         if self.error is not None:
-            return f'<div class="jl-tokenview">{title}{body}<p><strong>not a well-formed token:</strong> {html.escape(str(self.error))}</p></div>'
-        assert self.unverified is not None
-        cols = [("header", self.unverified.header)]
-        if self.unverified.payload is not None:
-            cols.append(("payload", self.unverified.payload))
-        colour = dict((n, c) for n, c in JWS_PARTS)
-        cells = "".join(
-            f'<div style="flex:1;min-width:16em"><div style="color:{colour["protected header" if name == "header" else name]}">'
-            f'<strong>{name}</strong></div><pre style="margin:0">{html.escape(_pretty(value))}</pre></div>'
-            for name, value in cols
+            # Not a token: shown as the text it is, without part names it does not have.
+            return (
+                f'<div class="jl-tokenview">{theme.STYLE}{title}'
+                f'<div class="jl-token" style="{token_style}">{html.escape(self.token)}</div>'
+                f"<p><strong>not a well-formed token:</strong> {html.escape(str(self.error))}</p></div>"
+            )
+        muted = theme.colour("muted")
+        dot = f'<span class="jl-c-muted" style="color:{muted}">.</span>'
+        spans = dot.join(
+            f'<span class="jl-part jl-c-{_KIND[n]}" title="{html.escape(n)}" data-randomized="{str(r).lower()}" '
+            f'style="color:{theme.colour(_KIND[n])}">{html.escape(t)}</span>'
+            for n, _, t, r in self.parts
         )
+        legend = " ".join(_coloured(n, f"■ {html.escape(n)}") for n, _, _, _ in self.parts)
+        body = f'<div class="jl-token" style="{token_style}">{spans}</div><div style="font-size:85%">{legend}</div>'
+        assert self.unverified is not None
+        cols = [("protected header", "header", self.unverified.header)]
+        if self.unverified.payload is not None:
+            cols.append(("payload", "payload", self.unverified.payload))
+        cells = "".join(
+            f'<div style="flex:1 1 16em;min-width:0">{_coloured(part, f"<strong>{label}</strong>")}'
+            f'<pre style="margin:0;white-space:pre-wrap;overflow-wrap:anywhere;color:inherit;background:none">'
+            f"{html.escape(_pretty(value))}</pre></div>"
+            for part, label, value in cols
+        )
+        warn = theme.colour("warn")
         return (
-            f'<div class="jl-tokenview">{title}{body}'
+            f'<div class="jl-tokenview">{theme.STYLE}{title}{body}'
             f'<div style="display:flex;gap:1em;flex-wrap:wrap;margin-top:.5em">{cells}</div>'
-            f'<div style="font-size:85%;color:#a15c00">⚠ {html.escape(self.unverified.warning)}</div></div>'
+            f'<div class="jl-c-warn" style="font-size:85%;color:{warn}">⚠ {html.escape(self.unverified.warning)}</div></div>'
         )
 
 

@@ -3,26 +3,39 @@
 A validator records each check with :meth:`Trace.check`. The first failure stops the run (a later
 check must not trust what an earlier one refused: RFC 8725 §3.3 "validate all cryptographic
 operations" before using the claims), and the trace keeps the error so that strict callers can raise
-it. In a notebook a trace renders as a table; as text it prints one line a check, e.g.::
+it.
 
-    RFC 9068 §4 (3)  iss equals "https://as.example"  pass  iss = "https://as.example"
+A trace shows its verdict first: all N checks passed, or the failing row with its section and
+evidence. In a notebook (JupyterLab and the book's pages alike) every row is one click away, in an
+HTML ``<details>``, and every section links to its text (:func:`joselab.sections.link_html`). As
+text it is just as short::
+
+    access token at the API: REJECTED at check 7 of 7
+      ✗ RFC 9068 §4 (3)  iss equals "https://as.example"
+          evidence: iss = "https://evil.example"
+      ✓ 6 checks passed before it: compact form; alg allowed; ...
+
+and :meth:`Trace.table` prints every row, one line a check.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
 
+from . import theme
 from .errors import JoselabError, ValidationError
+from .sections import link_html
 
-# Colours that read on light and dark themes (the site and JupyterLab alike).
-_PASS = "rgba(46, 160, 67, 0.15)"
-_FAIL = "rgba(248, 81, 73, 0.22)"
+# Row tints that read on light and dark themes (the site and JupyterLab alike).
+_PASS = theme.PASS_TINT
+_FAIL = theme.FAIL_TINT
 
 
 def as_evidence(value: object, limit: int = 80) -> str:
@@ -39,6 +52,10 @@ _ACTIVE: ContextVar[Trace | None] = ContextVar("joselab_active_trace", default=N
 def active_trace() -> Trace | None:
     """The trace of the validation running in this context, if any."""
     return _ACTIVE.get()
+
+
+def _all(n: int) -> str:
+    return "its one check" if n == 1 else f"all {n} checks"
 
 
 class Outcome(StrEnum):
@@ -149,14 +166,42 @@ class Trace:
         where = f"{failed.section} {failed.name}" if failed else "no check ran"
         return f"REJECTED at {where}"
 
-    def __str__(self) -> str:
+    def headline(self) -> str:
+        """The verdict in a sentence, led by the title: what a reader needs first."""
+        head = f"{self.title}: " if self.title else ""
+        if self.ok:
+            return f"{head}ACCEPTED, {_all(len(self.checks))} passed"
+        if not self.checks:
+            return f"{head}REJECTED before any check ran"
+        index = self.checks.index(self.failed) + 1 if self.failed else len(self.checks)
+        return f"{head}REJECTED at check {index} of {len(self.checks)}"
+
+    def table(self) -> str:
+        """Every row, one line a check: ``print(trace.table())``."""
         width_s = max((len(c.section) for c in self.checks), default=0)
         width_n = max((len(c.name) for c in self.checks), default=0)
-        lines = [self.title]
+        lines = [self.title] if self.title else []
         for c in self.checks:
             mark = "pass" if c.passed else "FAIL"
             lines.append(f"  {c.section:<{width_s}}  {c.name:<{width_n}}  {mark}  {c.evidence}".rstrip())
         lines.append(self.verdict())
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        """The headline, the failing row with its evidence, and the passed checks in one wrapped line."""
+        lines = [self.headline()]
+        failed = self.failed
+        passed = [c for c in self.checks if c.passed]
+        if failed is not None:
+            lines.append(f"  ✗ {failed.section}  {failed.name}")
+            if failed.evidence:
+                lines.append(f"      evidence: {failed.evidence}")
+        if passed:
+            label = "passed before it" if failed is not None else "passed"
+            text = f"✓ {len(passed)} {'check' if len(passed) == 1 else 'checks'} {label}: " + "; ".join(c.name for c in passed)
+            lines.extend(textwrap.wrap(text, width=100, initial_indent="  ", subsequent_indent="    ", break_on_hyphens=False))
+        if len(self.checks) > 1 or (passed and failed is None):
+            lines.append("  (print(trace.table()) lists every row with its section and evidence)")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -165,22 +210,49 @@ class Trace:
     def _repr_pretty_(self, printer, cycle) -> None:  # IPython's plain-text repr
         printer.text(str(self))
 
-    def _repr_html_(self) -> str:
-        rows = []
-        for c in self.checks:
-            cls, colour = ("jl-pass", _PASS) if c.passed else ("jl-fail", _FAIL)
-            mark = "✓ pass" if c.passed else "✗ fail"
-            rows.append(
-                f'<tr class="{cls}" style="background:{colour}"><td>{html.escape(c.section)}</td>'
-                f"<td>{html.escape(c.name)}</td><td><strong>{mark}</strong></td>"
-                f"<td><code>{html.escape(c.evidence)}</code></td></tr>"
-            )
-        cls, colour = ("jl-pass", _PASS) if self.ok else ("jl-fail", _FAIL)
+    def _row_html(self, c: Check) -> str:
+        cls, tint = ("jl-pass", _PASS) if c.passed else ("jl-fail", _FAIL)
+        mark = "✓ pass" if c.passed else "✗ fail"
         return (
-            '<div class="jl-trace"><table class="jl-trace-table" style="border-collapse:collapse;text-align:left">'
-            f'<caption style="text-align:left;font-weight:bold">{html.escape(self.title)}</caption>'
-            "<thead><tr><th>spec</th><th>check</th><th>outcome</th><th>evidence</th></tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>"
-            f'<p class="jl-verdict {cls}" style="background:{colour};padding:2px 6px">'
-            f"<strong>{html.escape(self.verdict())}</strong></p></div>"
+            f'<tr class="{cls}" style="background:{tint}"><td>{link_html(c.section)}</td>'
+            f"<td>{html.escape(c.name)}</td><td><strong>{mark}</strong></td>"
+            f"<td><code>{html.escape(c.evidence)}</code></td></tr>"
         )
+
+    def _repr_html_(self) -> str:
+        """Verdict first; the failing row in full; every row one click away in a ``<details>``."""
+        failed = self.failed
+        cls, tint = ("jl-pass", _PASS) if self.ok else ("jl-fail", _FAIL)
+        sign = "✓" if self.ok else "✗"
+        title = f"{link_html(self.title)}: " if self.title else ""
+        if self.ok:
+            verdict = f"ACCEPTED</strong>, {_all(len(self.checks))} passed"
+        elif failed is None:
+            verdict = "REJECTED</strong> before any check ran"
+        else:
+            verdict = f"REJECTED</strong> at check {self.checks.index(failed) + 1} of {len(self.checks)}"
+        head = (
+            f'<div class="jl-verdict {cls}" style="background:{tint};padding:4px 8px;border-left:4px solid '
+            f'{"#2ea043" if self.ok else "#f85149"}">{sign} {title}<strong>{verdict}'
+        )
+        if failed is not None:
+            evidence = (
+                f'<br>evidence: <code style="color:inherit;background:none;white-space:pre-wrap;overflow-wrap:anywhere">'
+                f"{html.escape(failed.evidence)}</code>"
+                if failed.evidence
+                else ""
+            )
+            head += f'<div class="jl-failed" style="margin-top:2px">{link_html(failed.section)} {html.escape(failed.name)}{evidence}</div>'
+        head += "</div>"
+        rows = "".join(self._row_html(c) for c in self.checks)
+        n = len(self.checks)
+        summary = f"every check ({n})" if n != 1 else "the check"
+        table = (
+            f'<details class="jl-rows" style="margin-top:2px"><summary style="cursor:pointer">{summary}</summary>'
+            '<table class="jl-trace-table" style="border-collapse:collapse;text-align:left;color:inherit">'
+            "<thead><tr><th>spec</th><th>check</th><th>outcome</th><th>evidence</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table></details>"
+            if self.checks
+            else ""
+        )
+        return f'<div class="jl-trace">{theme.STYLE}{head}{table}</div>'

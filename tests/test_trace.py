@@ -49,7 +49,8 @@ def test_passing_trace():
     assert len(trace) == 2 and [c.name for c in trace] == ["first", "second"]
     assert trace.raise_for_failure() is trace
     assert trace.verdict() == "ACCEPTED: 2 checks passed"
-    assert "S1  first   pass  e1" in str(trace)
+    assert "S1  first   pass  e1" in trace.table()
+    assert str(trace).splitlines()[0] == "title: ACCEPTED, all 2 checks passed"
     assert repr(trace) == "<Trace 'title': ACCEPTED: 2 checks passed>"
 
 
@@ -102,6 +103,54 @@ def test_non_validation_joselab_error_propagates():
     with pytest.raises(KeySetError):
         with Trace("t").run():
             raise KeySetError("bad set")
+
+
+def _failing_trace(passed: int = 5) -> Trace:
+    trace = Trace("access token")
+    with trace.run():
+        for i in range(passed):
+            trace.check("RFC 7515 §5.2", f"check {i}", True, f"evidence {i}")
+        trace.check("RFC 9068 §4 (3)", "iss equals", False, 'iss = "https://evil.example"', InvalidIssuer)
+    return trace
+
+
+def test_text_leads_with_the_verdict_and_the_failing_row():
+    lines = str(_failing_trace()).splitlines()
+    assert lines[0] == "access token: REJECTED at check 6 of 6"
+    assert lines[1] == "  ✗ RFC 9068 §4 (3)  iss equals"
+    assert lines[2] == '      evidence: iss = "https://evil.example"'
+    # the passed rows are condensed to their names, not one line each
+    assert "5 checks passed before it: check 0; check 1; check 2; check 3; check 4" in str(_failing_trace())
+    assert "evidence 0" not in str(_failing_trace())
+    assert len(str(_failing_trace(30)).splitlines()) < 12
+
+
+def test_table_lists_every_row():
+    table = _failing_trace(3).table()
+    assert table.count("\n") == 5  # title, 4 rows, verdict
+    assert "RFC 9068 §4 (3)  iss equals  FAIL  iss" in table and "evidence 2" in table
+
+
+def test_html_shows_the_verdict_first_and_every_row_behind_details():
+    page = _failing_trace()._repr_html_()
+    verdict, _, rest = page.partition("<details")
+    assert "REJECTED" in verdict and "check 6 of 6" in verdict and "iss equals" in verdict
+    assert "evidence 0" not in verdict  # passed rows wait behind the click
+    assert rest.count("<tr") == 1 + 6 and "evidence 0" in rest
+    assert "REJECTED</strong> before any check ran" in Trace("t")._repr_html_()
+
+
+def test_html_links_each_section_to_its_text():
+    page = _failing_trace()._repr_html_()
+    # RFC 9068 §4 is in the sections table: the failing row and its table row both link to it
+    assert page.count('href="https://www.rfc-editor.org/rfc/rfc9068#section-4"') == 2
+
+
+def test_html_reads_on_dark_pages():
+    page = _failing_trace()._repr_html_()
+    # the text takes the page's colour; a dark page (site, JupyterLab) gets no fixed light-theme text
+    assert "<style>" in page and "color:inherit" in page
+    assert "color:#" not in page.split("<details")[1]
 
 
 def test_html_escapes_and_colours():

@@ -36,6 +36,12 @@ from joselab.widgets import (
     variant,
 )
 
+
+def _text(value: str) -> str:
+    """A widget's HTML as the reader reads it: tags dropped, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", value))
+
+
 AS_KEY = demo_key("rfc7515-a2-rsa")
 ISS, AUD = "https://as.bank.example", "https://api.bank.example"
 # The AS's key without alg: the one RS256 key of these validators, by kid (RFC 8725 §3.1).
@@ -92,9 +98,10 @@ def test_each_lab_saves_what_the_static_site_needs():
         # The widget state is JSON: what nbconvert saves and the site's script reads.
         assert json.loads(json.dumps(lab.get_state()["static_answers"])) == saved
     assert labs["inspector"].static_answers["kernel_only"] == ["token"]
-    assert "REJECTED at RFC 7519 §4.1.3" in html.unescape(
+    answer = _text(
         "".join(labs["inspector"].static_answers["pieces"][i] for i in labs["inspector"].static_answers["answers"]['["b"]'])
     )
+    assert "REJECTED" in answer and "RFC 7519 §4.1.3" in answer
 
 
 def test_each_lab_has_a_one_line_text_form():
@@ -132,7 +139,7 @@ def test_inspector_with_a_bad_token_says_it_is_not_a_jose_object():
     assert failed_section(lab) == "RFC 7515 §7.1"
     assert "Not a JOSE object" in lab.output.value and "not-a-token" in lab.output.value
     assert "protected header" not in lab.output.value  # garbage is not labelled as a token's part
-    assert "REJECTED at RFC 7515 §7.1" in html.unescape(lab.output.value)
+    assert "REJECTED" in _text(lab.output.value) and "RFC 7515 §7.1" in _text(lab.output.value)
 
 
 def test_inspector_labels_the_decoded_parts_by_what_the_trace_found():
@@ -207,7 +214,8 @@ def test_tamper_lab_shows_which_check_catches_each_change():
     assert "the signature is the original one" in lab.output.value
     lab.controls["resign"].value = True
     assert failed_section(lab) == "RFC 7519 §4.1.3"  # an insider: the audience check catches it
-    assert "REJECTED at RFC 7519 §4.1.3" in html.unescape(lab.output.value) and "re-signed with" in lab.output.value
+    assert "REJECTED" in _text(lab.output.value) and "RFC 7519 §4.1.3 aud" in _text(lab.output.value)
+    assert "re-signed with" in lab.output.value
     lab.controls["target"].value = "header.jku"
     assert lab.controls["value"].value == '"https://attacker.example/jwks.json"'
     assert failed_section(lab) == "RFC 8725 §3.10"
@@ -290,7 +298,7 @@ def test_tamper_lab_without_resign_disables_the_insider_box():
 
 def _shown_token(lab: Lab) -> str:
     """The forged token the tamper lab shows (its coloured parts, joined)."""
-    parts = re.findall(r'<span class="jl-part"[^>]*>([^<]*)</span>', lab.output.value)
+    parts = re.findall(r'<span class="jl-part[ "][^>]*>([^<]*)</span>', lab.output.value)
     return ".".join(html.unescape(p) for p in parts)
 
 

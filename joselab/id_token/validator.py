@@ -483,7 +483,7 @@ class IdTokenValidator:
         # store keys it to that authentication's code (by its SHA-256) and allows it twice.
         first = self.nonce_store.first_use(f"{self.client_id} {value}", keep_until, self.clock.now(), owner=owner, max_uses=2)
         trace.check(
-            f"{section}, OIDC Core §3.3.3.6",
+            section + ", §3.3.3.6",
             "nonce not seen before, except in the other ID token of this authentication (replay)",
             first,
             "first use for this authentication" if first else "already used (another authentication, or a third time)",

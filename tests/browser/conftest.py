@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import shutil
 import threading
 from collections.abc import Iterator
@@ -17,7 +18,8 @@ from typing import ClassVar
 
 import pytest
 
-SITE = Path(__file__).resolve().parents[2] / "_build" / "html"
+# JOSELAB_SITE points the tests at another build (e.g. an older one, to see them fail on it).
+SITE = Path(os.environ.get("JOSELAB_SITE") or Path(__file__).resolve().parents[2] / "_build" / "html").resolve()
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # The probe's flags: no background traffic from the browser itself, so every request seen is the page's.
 CHROMIUM_ARGS = [
@@ -29,6 +31,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+# Playwright hides scrollbars by default; a reader's browser draws them, and the reading tests look
+# for the scrollbar of a box that scrolls.
+HIDDEN_SCROLLBARS = ["--hide-scrollbars"]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -66,6 +72,8 @@ def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        chromium = pw.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, ignore_default_args=HIDDEN_SCROLLBARS
+        )
         yield chromium
         chromium.close()

@@ -34,19 +34,10 @@ def _load(browser, url: str, *, wait_for: str | None = None):
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("response", lambda resp: errors.append(f"HTTP {resp.status} {resp.url}") if resp.status >= 400 else None)
     page.on("request", lambda req: hosts.add(urlsplit(req.url).netloc or urlsplit(req.url).scheme))
-    page.goto(url, wait_until="networkidle")
+    page.goto(url, wait_until="load")
     if wait_for:
         page.wait_for_selector(wait_for, timeout=15_000)
     return page, errors, hosts
-
-
-@pytest.mark.parametrize("path", site_pages())
-def test_page_loads_from_its_own_server_without_errors(browser, site_url, path):
-    page, errors, hosts = _load(browser, f"{site_url}/{path}")
-    own = urlsplit(site_url).netloc
-    assert hosts <= {own, "data", "blob"}, f"{path} requested other hosts: {sorted(hosts - {own})}"
-    assert errors == [], f"{path} logged console errors: {errors}"
-    page.close()
 
 
 @pytest.mark.parametrize("path", WIDGET_PAGES)
@@ -125,7 +116,9 @@ def test_every_internal_link_resolves():
     assert broken == []
 
 
-@pytest.mark.parametrize("path", sorted(f"notebooks/{p.stem}.html" for p in (SITE.parents[1] / "notebooks").glob("*.ipynb")))
+@pytest.mark.parametrize(
+    "path", sorted(f"notebooks/{p.stem}.html" for p in (Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb"))
+)
 def test_notebook_page_offers_its_notebook_for_download(path):
     source = Path(path).with_suffix(".ipynb").name
     links = _parse(SITE / path).links
