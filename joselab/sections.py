@@ -180,13 +180,19 @@ def link_html(text: str) -> str:
             continue
         doc = _doc(match["doc"])
         refs = list(_ONE_REF.finditer(match["refs"]))
-        head = html.escape(match["doc"])
-        out.append(head if refs else _anchor(lookup(doc, ""), head))
-        cursor = match.start("refs")
-        for ref in refs:
+        if not refs:
+            out.append(_anchor(lookup(doc, ""), html.escape(match["doc"])))
+            out.append(html.escape(text[match.end("doc") : match.end()]))
+            continue
+        # The first section's link carries the document's name ("RFC 9068 §4"), so the citation
+        # reads as one, also to a reader who copies the link text; later ones are the section alone.
+        cursor = match.start()
+        for i, ref in enumerate(refs):
             start, end = match.start("refs") + ref.start(), match.start("refs") + ref.end()
-            out.append(html.escape(text[cursor:start]))
-            out.append(_anchor(lookup(doc, ref.group()), html.escape(ref.group())))
+            if i:
+                out.append(html.escape(text[cursor:start]))
+            label = text[match.start() : end] if i == 0 else ref.group()
+            out.append(_anchor(lookup(doc, ref.group()), html.escape(label)))
             cursor = end
         out.append(html.escape(text[cursor : match.end()]))
     out.append(html.escape(text[last:]))
