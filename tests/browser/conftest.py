@@ -87,6 +87,8 @@ _OTHER = re.compile(r"ACCEPTED\s*,\s+(?:all \d+ checks|its one check) passed|REJ
 def last_verdict(text: str) -> str | None:
     """The last trace verdict in a lab's visible text, as a reader reads it: "REJECTED at <section>
     <check>" (the failing row the trace shows under its verdict) or "ACCEPTED, ... passed"."""
-    found = [(m.start(), "REJECTED at " + re.sub(r" ([,;])", r"\1", " ".join(m["row"].split()))) for m in _REJECTED.finditer(text)]
+    found = [
+        (m.start(), "REJECTED at " + re.sub(r" ([,;])", r"\1", " ".join(m["row"].split()))) for m in _REJECTED.finditer(text)
+    ]
     found += [(m.start(), re.sub(r"\s*,", ",", " ".join(m.group().split()))) for m in _OTHER.finditer(text)]
     return max(found)[1] if found else None
