@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -77,3 +78,17 @@ def browser() -> Iterator[object]:
         )
         yield chromium
         chromium.close()
+
+
+_REJECTED = re.compile(r"REJECTED\s+at check \d+ of \d+\s+(?:✗\s*)?(?P<row>.+?)\s+evidence:", re.S)
+_OTHER = re.compile(r"ACCEPTED\s*,\s+(?:all \d+ checks|its one check) passed|REJECTED\s+before any check ran")
+
+
+def last_verdict(text: str) -> str | None:
+    """The last trace verdict in a lab's visible text, as a reader reads it: "REJECTED at <section>
+    <check>" (the failing row the trace shows under its verdict) or "ACCEPTED, ... passed"."""
+    found = [
+        (m.start(), "REJECTED at " + re.sub(r" ([,;])", r"\1", " ".join(m["row"].split()))) for m in _REJECTED.finditer(text)
+    ]
+    found += [(m.start(), re.sub(r"\s*,", ",", " ".join(m.group().split()))) for m in _OTHER.finditer(text)]
+    return max(found)[1] if found else None

@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from .conftest import last_verdict
+
 ROOT = Path(__file__).resolve().parents[2]
 JUPYTER = ROOT / ".venv" / "bin" / "jupyter"
 NOTEBOOK = "notebooks/02_access_token.ipynb"  # the one chapter with all four labs
@@ -72,10 +74,7 @@ def lab_url(tmp_path_factory) -> Iterator[str]:
 
 def _verdict(lab) -> str:
     text = lab.locator(".jl-out").inner_text()
-    for line in reversed(text.splitlines()):
-        if line.startswith(("REJECTED at", "ACCEPTED")):
-            return line.strip()
-    return text[:300]
+    return last_verdict(text) or text[:300]
 
 
 def _until(page, predicate, what: str, timeout: float = 60, lab=None) -> None:
@@ -108,7 +107,7 @@ def test_a_notebook_in_jupyterlab_renders_myst_runs_and_its_labs_answer(browser,
     # MyST, as a reader sees it before running anything.
     first = notebook.locator(".jp-MarkdownCell").first
     # A label is not shown as text, once MyST has rendered the cell.
-    _until(page, lambda: "Scenario 2" in first.inner_text() and "(scenario-02)=" not in first.inner_text(), "MyST")
+    _until(page, lambda: "2. The JWT access token" in first.inner_text() and "(scenario-02)=" not in first.inner_text(), "MyST")
     _until(page, lambda: notebook.locator(".jp-MarkdownCell svg[aria-roledescription='sequence']").count() > 0, "the diagram")
     assert "```{mermaid}" not in notebook.inner_text() and "sequenceDiagram" not in notebook.inner_text()
     exercise = notebook.locator(".jp-MarkdownCell", has_text="Exercise").first

@@ -13,12 +13,11 @@ import re
 
 import pytest
 
-from .conftest import SITE
+from .conftest import SITE, last_verdict
 
 LAB_PAGES = [
     f"notebooks/{name}.html" for name in ("00_anatomy", "01_registration", "02_access_token", "03_id_token", "04_message")
 ]
-VERDICT = re.compile(r"(REJECTED at [^\n<]+|ACCEPTED: \d+ checks passed)")
 
 
 def _page(browser, url: str):
@@ -50,13 +49,13 @@ def _saved_labs(page) -> list[dict]:
 
 def _expected(saved: dict, values: list) -> str:
     ids = saved["answers"][json.dumps(values, ensure_ascii=False, separators=(",", ":"))]
-    text = html.unescape(re.sub(r"<[^>]+>", " ", "".join(saved["pieces"][i] for i in ids)))
-    return VERDICT.findall(text)[-1]
+    text = html.unescape(re.sub(r"<style>.*?</style>|<[^>]+>", " ", "".join(saved["pieces"][i] for i in ids), flags=re.S))
+    return last_verdict(text)
 
 
 def _shown(lab) -> str:
-    found = VERDICT.findall(lab.locator(".jl-out").inner_text())
-    return found[-1].strip() if found else lab.locator(".jl-out").inner_text()[:300]
+    text = lab.locator(".jl-out").inner_text()
+    return last_verdict(text) or text[:300]
 
 
 def _same(a: str, b: str) -> bool:
