@@ -8,6 +8,7 @@ Times are NumericDate values (RFC 7519 §2): JSON numbers, never strings or bool
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from functools import lru_cache
 from typing import Any
 
 from .clock import Clock
@@ -62,7 +63,9 @@ def check_required(trace: Trace, claims: Mapping[str, Any], names: Collection[st
     missing = [n for n in names if n not in claims]
     trace.check(
         section,
-        f"required claims present: {', '.join(names)}",
+        _name("required claims present: {}", ", ".join(names))
+        if names.__class__ is tuple
+        else f"required claims present: {', '.join(names)}",
         not missing,
         (lambda: f"missing {missing}") if missing else "all present",
         MissingClaim,
@@ -74,7 +77,7 @@ def check_issuer(trace: Trace, claims: Mapping[str, Any], expected: str, section
     iss = claims.get("iss")
     trace.check(
         section,
-        f"iss equals {as_evidence(expected)}",
+        _name("iss equals {}", expected, json=True),
         isinstance(iss, str) and iss == expected,
         (lambda: f"iss = {as_evidence(iss)}") if iss.__class__ is str else f"iss = {as_evidence(iss)}",
         InvalidIssuer,
@@ -100,7 +103,7 @@ def check_audience(
     ok = auds is not None and expected in auds
     aud = claims.get("aud")
     evidence = (lambda: f"aud = {as_evidence(aud)}") if aud.__class__ is str else f"aud = {as_evidence(aud)}"
-    trace.check(section, f"aud contains {as_evidence(expected)}", ok, evidence, InvalidAudience)
+    trace.check(section, _name("aud contains {}", expected, json=True), ok, evidence, InvalidAudience)
     if trusted is not None and auds is not None:
         extra = [a for a in auds if a != expected and a not in trusted]
         trace.check(section, "no untrusted extra audience", not extra, f"untrusted {extra}" if extra else "none", InvalidAudience)
@@ -112,8 +115,23 @@ def check_numeric(trace: Trace, claims: Mapping[str, Any], name: str, section: s
         trace.check(section, f"{name} present", not required, "absent", MissingClaim)
         return None
     value = claims[name]
-    trace.check(section, f"{name} is a NumericDate", is_numeric_date(value), _immutable_evidence(name, value), InvalidClaim)
+    trace.check(
+        section, _name("{} is a NumericDate", name), is_numeric_date(value), _immutable_evidence(name, value), InvalidClaim
+    )
     return float(value)
+
+
+@lru_cache(maxsize=512)
+def _cached_name(template: str, value: Any, as_json: bool) -> str:
+    return template.format(as_evidence(value) if as_json else value)
+
+
+def _name(template: str, value: Any, *, json: bool = False) -> str:
+    """A row's name, ``template`` filled with ``value`` (as JSON when ``json``), made once per distinct
+    pair: a validator's names depend on its configuration, not on the token."""
+    if value.__class__ in (str, int):
+        return _cached_name(template, value, json)
+    return template.format(as_evidence(value) if json else value)
 
 
 def _immutable_evidence(name: str, value: Any) -> Evidence:
@@ -143,7 +161,7 @@ def check_expiry(
         now = clock.now()
         trace.check(
             section,
-            f"now is before exp (+{leeway}s leeway, {POLICY})",
+            _name("now is before exp (+{}s leeway, " + POLICY + ")", leeway),
             now < exp + leeway,
             lambda: f"now={now}, exp={int(exp)}",
             TokenExpired,
@@ -165,7 +183,7 @@ def check_not_before(trace: Trace, claims: Mapping[str, Any], clock: Clock, leew
         now = clock.now()
         trace.check(
             section,
-            f"now is not before nbf (-{leeway}s leeway, {POLICY})",
+            _name("now is not before nbf (-{}s leeway, " + POLICY + ")", leeway),
             now + leeway >= nbf,
             lambda: f"now={now}, nbf={int(nbf)}",
             TokenNotYetValid,
@@ -192,7 +210,7 @@ def check_issued_at(
     now = clock.now()
     trace.check(
         section,
-        f"iat is not in the future (+{leeway}s leeway, {POLICY})",
+        _name("iat is not in the future (+{}s leeway, " + POLICY + ")", leeway),
         iat <= now + leeway,
         lambda: f"now={now}, iat={int(iat)}",
         InvalidIssuedAt,
@@ -224,7 +242,7 @@ def check_string(trace: Trace, claims: Mapping[str, Any], name: str, section: st
     value = claims[name]
     trace.check(
         section,
-        f"{name} is a non-empty string",
+        _name("{} is a non-empty string", name),
         isinstance(value, str) and bool(value),
         _immutable_evidence(name, value),
         InvalidClaim,

@@ -13,7 +13,6 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 from enum import StrEnum
 from json.encoder import encode_basestring as _encode_str
@@ -106,6 +105,31 @@ class Check:
         return text + (f" ({self.evidence})" if self.evidence else "")
 
 
+class _Run:
+    """The context of :meth:`Trace.run` (a class rather than a generator: it runs on every validation)."""
+
+    __slots__ = ("_token", "_trace")
+
+    def __init__(self, trace: Trace) -> None:
+        self._trace = trace
+
+    def __enter__(self) -> Trace:
+        self._token = _ACTIVE.set(self._trace)
+        return self._trace
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
+        _ACTIVE.reset(self._token)
+        if kind is None:
+            return False
+        if isinstance(exc, ValidationError):
+            self._trace.note_failure(exc)
+            return True
+        if isinstance(exc, JoselabError) or not isinstance(exc, Exception):
+            return False
+        self._trace.note_failure(ValidationError("validator completed", "joselab", f"unexpected {kind.__name__}"))
+        return True
+
+
 class Trace:
     """The checks one validation ran, in order, and how it ended."""
 
@@ -141,21 +165,13 @@ class Trace:
             self.checks.append(Check(exc.section, exc.check, Outcome.FAIL, exc.evidence))
         self.error = exc
 
-    @contextmanager
-    def run(self) -> Iterator[Trace]:
-        """Run a validator's body: the first failed check ends it and is kept in :attr:`error`."""
-        token = _ACTIVE.set(self)
-        try:
-            yield self
-        except ValidationError as exc:
-            self.note_failure(exc)
-        except JoselabError:
-            raise
-        except Exception as exc:  # a library surprised us: report, never crash the caller
-            wrapped = ValidationError("validator completed", "joselab", f"unexpected {type(exc).__name__}")
-            self.note_failure(wrapped)
-        finally:
-            _ACTIVE.reset(token)
+    def run(self) -> _Run:
+        """Run a validator's body: the first failed check ends it and is kept in :attr:`error`.
+
+        ``with trace.run(): ...``: a :class:`~joselab.errors.ValidationError` becomes the failing row;
+        any other joselab error goes on up; any other exception becomes a failing ``validator
+        completed`` row (a library surprised us: report, never crash the caller)."""
+        return _Run(self)
 
     def leniency(self, option: str, section: str, what: str, evidence: Evidence = "") -> None:
         """Record that a named option accepted what the strict default refuses: a passing row whose
