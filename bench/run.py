@@ -211,6 +211,38 @@ def page_tables(results: dict) -> str:
                 f"| `{name.removesuffix('.ipynb')}` | {n['median_s']:.2f} s | {n['ratio_to_floor']:.1f}× | {n['cells_s']:.2f} s"
                 f" | {n['crypto_s']:.2f} s | {n['budget_s']:.2f} s | {verdict} |"
             )
+    site = results.get("site")
+    if site:
+        out += ["", "Site builds (`jupyter-book build . --warningiserror --keep-going --builder html`, in a copy):", ""]
+        out += ["| build | time | notebooks executed |", "| --- | --- | --- |"]
+        for key, label in (
+            ("cold", "cold (no `_build`)"),
+            ("warm", "warm (nothing changed)"),
+            ("one_notebook_changed", "one notebook changed"),
+        ):
+            b = site[key]
+            executed = ", ".join(f"`{n}`" for n in b["executed"]) or "none"
+            status = "" if b["returncode"] == 0 else f" (FAILED, exit {b['returncode']})"
+            out.append(f"| {label} | {b['seconds']:.1f} s{status} | {executed} |")
+    test = results.get("make_test")
+    if test:
+        out += ["", "`make test`, stage by stage (in the copy):", "", "| stage | time |", "| --- | --- |"]
+        for stage, seconds in test["stages_s"].items():
+            out.append(f"| {stage} | {seconds} s |")
+        if test["returncode"] == 0:
+            out.append(f"| **total** | **{test['total_s']} s** |")
+        else:
+            out.append(
+                f"| **sum of stages** (make test failed at {test.get('failed_stage')}) | **{test['sum_of_stages_s']:.0f} s** |"
+            )
+    intro = results.get("introspection")
+    if intro:
+        out += [
+            "",
+            f"Scenario 2, local validation against RFC 7662 introspection over loopback HTTP ({intro['rounds']} each):"
+            f" local {intro['local_s'] * 1e3:.3f} ms, introspection {intro['introspection_s'] * 1e3:.3f} ms,"
+            f" introspection {intro['ratio']:.1f}× slower.",
+        ]
     targets = results.get("targets", {})
     if targets:
         out += ["", "Targets:", "", "| target | figure | met? |", "| --- | --- | --- |"]
@@ -320,7 +352,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip", action="append", default=[], choices=["validators", "notebooks", "site", "test"])
     parser.add_argument("--keep", action="store_true", help="keep the temporary copy of the tree")
     parser.add_argument("--output", default=str(tree.ROOT / "_build" / "bench.json"))
+    parser.add_argument("--from-json", help="measure nothing: print the table and rewrite the page from a saved run")
     args = parser.parse_args(argv)
+    if args.from_json:
+        saved = json.loads(Path(args.from_json).read_text(encoding="utf-8"))
+        saved["targets"] = evaluate(saved)
+        log(table(saved))
+        if not args.no_page:
+            GENERATED.parent.mkdir(parents=True, exist_ok=True)
+            GENERATED.write_text(page_tables(saved), encoding="utf-8")
+        return 0
 
     started = time.perf_counter()
     results: dict = {"machine": machine(), "started": datetime.now(UTC).isoformat(timespec="seconds")}

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection, Mapping
+from functools import lru_cache
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
@@ -294,18 +295,19 @@ def verify_signature(
         else:
             why = f"serves {how}; {why}"
     kid = key.get("kid")
-    trace.check("RFC 8725 §3.1", f"{label}the key kid selects is one for {alg}", fits, lambda: f"kid={kid!r}: {why}", KeyNotFound)
-    expected_len = _signature_bytes(alg, key)
+    trace.check("RFC 8725 §3.1", _key_row_name(label, alg), fits, lambda: f"kid={kid!r}: {why}", KeyNotFound)
+    expected_len = _signature_bytes(alg, key)  # after the row above: the key's type fits alg
+    length_name, signature_name = _signature_row_names(label, alg, expected_len)
     trace.check(
         "RFC 7518 §3",
-        f"{label}signature is {expected_len} bytes, as {alg} defines",
+        length_name,
         len(signature) == expected_len,
         lambda: f"{len(signature)} bytes",
         InvalidSignature,
     )
     trace.check(
         signature_section,
-        f"{label}{alg} signature verifies",
+        signature_name,
         signature_verifies(alg, key, signing_input, signature),
         lambda: f"kid={kid!r}, over the exact signing input",
         InvalidSignature,
@@ -314,6 +316,19 @@ def verify_signature(
 
 
 _DEFAULT_BINDING = KeyBinding()
+
+
+# The names of the key, length and signature rows depend on the algorithm, not on the token.
+@lru_cache(maxsize=256)
+def _key_row_name(label: str, alg: str) -> str:
+    return f"{label}the key kid selects is one for {alg}"
+
+
+@lru_cache(maxsize=256)
+def _signature_row_names(label: str, alg: str, expected_len: int) -> tuple[str, str]:
+    return f"{label}signature is {expected_len} bytes, as {alg} defines", f"{label}{alg} signature verifies"
+
+
 _ALLOWLISTS: dict[tuple[Any, ...], tuple[list[str], str]] = {}
 
 

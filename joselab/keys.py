@@ -418,9 +418,11 @@ def load_jwks(
                 )
         try:
             key = jwk.JWK(**entry)
-            if key.get("kty") != "oct":
+            if key.get("kty") != "oct" and prepared_public_key(key) is None:
                 # jwcrypto builds the key lazily: build it now, so that an EC point off its curve (the
                 # invalid-curve attack, RFC 8725 §2.5) or a broken modulus is refused here, not at use.
+                # A key that prepared_public_key built (the same cryptography checks) is kept for
+                # verifying; any other goes through jwcrypto, which refuses it or builds it.
                 key.export_to_pem()
             keyset.add(key)
         except (JWException, ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
