@@ -17,6 +17,7 @@ algorithm the book uses, with ``Ed25519`` named as RFC 9864 does.
 from __future__ import annotations
 
 import json
+import threading
 from collections import OrderedDict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -133,6 +134,7 @@ _OKP_PYCA = {"Ed25519": ed25519.Ed25519PublicKey, "Ed448": ed448.Ed448PublicKey}
 #: on memory however many keys a verifier meets.
 MAX_PREPARED_KEYS = 256
 _PREPARED: OrderedDict[tuple[str, ...], Any] = OrderedDict()
+_PREPARED_LOCK = threading.Lock()
 
 
 def prepared_public_key(key: jwk.JWK | Mapping[str, Any]) -> Any | None:
@@ -160,7 +162,10 @@ def prepared_public_key(key: jwk.JWK | Mapping[str, Any]) -> Any | None:
     cache_key = (kty, *values)
     found = _PREPARED.get(cache_key)
     if found is not None:
-        _PREPARED.move_to_end(cache_key)
+        try:
+            _PREPARED.move_to_end(cache_key)
+        except KeyError:  # another thread dropped it just now: it is still the right key
+            pass
         return found
     try:
         built = _build_public_key(kty, values)
@@ -168,15 +173,17 @@ def prepared_public_key(key: jwk.JWK | Mapping[str, Any]) -> Any | None:
         return None
     if built is None:
         return None
-    _PREPARED[cache_key] = built
-    if len(_PREPARED) > MAX_PREPARED_KEYS:
-        _PREPARED.popitem(last=False)
+    with _PREPARED_LOCK:  # validators run in server threads too
+        _PREPARED[cache_key] = built
+        while len(_PREPARED) > MAX_PREPARED_KEYS:
+            _PREPARED.popitem(last=False)
     return built
 
 
 def clear_prepared_keys() -> None:
     """Forget every prepared public key (:func:`prepared_public_key`)."""
-    _PREPARED.clear()
+    with _PREPARED_LOCK:
+        _PREPARED.clear()
 
 
 def _int(value: str, what: str) -> int:
