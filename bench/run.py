@@ -6,7 +6,7 @@ One run measures, prints a table and writes ``_build/bench.json`` (in the user's
    (:mod:`validators`), and scenario 2's local validation against introspection over loopback HTTP;
 2. each notebook's execution time against an empty notebook on the same kernel (:mod:`notebooks`);
 3. a cold site build, a warm rebuild and a rebuild after one notebook changed (:mod:`builds`);
-4. `make test`, stage by stage.
+4. `make test`, stage by stage (with ``--with-test``: `make bench BENCH_ARGS=--with-test`).
 
 Steps 2-4 run in a throwaway copy of the working tree (:mod:`tree`), never in the user's own
 ``_build``; the copy is removed at the end (``--keep`` keeps it). Targets (this 2-core machine):
@@ -350,6 +350,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs per notebook (default 3)")
     parser.add_argument("--changed", default="02_access_token.ipynb", help="the notebook to change for the one-notebook rebuild")
     parser.add_argument("--skip", action="append", default=[], choices=["validators", "notebooks", "site", "test"])
+    parser.add_argument(
+        "--with-test",
+        action="store_true",
+        help="also time `make test` in the copy (a few minutes more; left out by default to keep make bench short)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary copy of the tree")
     parser.add_argument("--output", default=str(tree.ROOT / "_build" / "bench.json"))
     parser.add_argument("--from-json", help="measure nothing: print the table and rewrite the page from a saved run")
@@ -363,6 +368,8 @@ def main(argv: list[str] | None = None) -> int:
             GENERATED.write_text(page_tables(saved), encoding="utf-8")
         return 0
 
+    if not args.with_test and "test" not in args.skip:
+        args.skip.append("test")
     started = time.perf_counter()
     results: dict = {"machine": machine(), "started": datetime.now(UTC).isoformat(timespec="seconds")}
     if "validators" not in args.skip:
