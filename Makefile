@@ -24,7 +24,7 @@ help:
 	@echo "make serve      serve _build/html on http://127.0.0.1:8000"
 	@echo "make lab        JupyterLab on notebooks/ (Python only, no npm; flags: make lab LAB_ARGS=\"--no-browser --port 8899\")"
 	@echo "make notebooks  re-execute the notebooks in place (refresh committed outputs)"
-	@echo "make bench      measure builds, make test, notebooks and validators (after make test)"
+	@echo "make bench      measure validators, notebooks and site builds (BENCH_ARGS=--with-test adds make test)"
 	@echo "make matrix     regenerate book/libraries.md: what PyJWT, joserfc, jwcrypto, Authlib check"
 	@echo "make clean      remove _build, .venv and node_modules"
 
@@ -104,8 +104,9 @@ test: setup
 
 # Timings in a throwaway copy of the tree (site builds, make test, notebooks) and of the validators
 # against jwcrypto, PyJWT and joserfc; prints a table and writes _build/bench.json. See book/performance.md.
+BENCH_ARGS ?=
 bench: setup
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # The library matrix (book/libraries.md, libmatrix/results.json), from the hostile corpus run through
 # each library's recommended validation; tests/test_libmatrix.py fails when the committed page is stale.

@@ -1,8 +1,9 @@
 """A throwaway copy of the working tree, so that `make bench` never touches the user's own _build.
 
 The copy holds what git would see (tracked files plus untracked files that are not ignored), and
-the vendored front-end files (_vendor/, made by `make assets`). It never holds .venv or node_modules:
-commands in the copy use the repository's .venv by absolute path.
+the vendored front-end files (_vendor/, made by `make assets`). It never holds .venv: commands in
+the copy use the repository's .venv by absolute path. node_modules is linked, not copied: chapter 6
+runs node-oidc-provider from it, and nothing in the copy writes there.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ def make_copy(dest_parent: str | None = None, root: Path = ROOT) -> Path:
     vendor = root / "_vendor"
     if vendor.is_dir():
         shutil.copytree(vendor, dest / "_vendor", symlinks=True)
+    modules = root / "node_modules"
+    if modules.is_dir():
+        (dest / "node_modules").symlink_to(modules, target_is_directory=True)
     return dest
 
 

@@ -22,6 +22,7 @@ import gc
 import statistics
 import tempfile
 import time
+import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,7 @@ class Case:
     skipped: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     close: Callable[[], None] = lambda: None
+    alg: str = ""
 
 
 def _check(name: str, fn: Call, rounds: int) -> None:
@@ -55,10 +57,12 @@ def _check(name: str, fn: Call, rounds: int) -> None:
 
 
 def measure(case: Case, rounds: int) -> dict[str, Any]:
-    """Median seconds per call for each library, interleaved over ``rounds`` rounds."""
+    """Median seconds per call for each library, interleaved over ``rounds`` rounds, as ratios to the
+    raw signature check; then each call's peak memory (tracemalloc), outside the timed loop."""
     names = list(case.calls)
     for name in names:
-        _check(f"{case.name} / {name}", case.calls[name], rounds)
+        if name != "raw":
+            _check(f"{case.name} / {name}", case.calls[name], rounds)
     samples: dict[str, list[float]] = {name: [] for name in names}
     clock = time.perf_counter
     gc.collect()
@@ -70,15 +74,70 @@ def measure(case: Case, rounds: int) -> dict[str, Any]:
             fn(i)
             samples[name].append(clock() - start)
     medians = {name: statistics.median(values) for name, values in samples.items()}
-    base = medians["jwcrypto"]
+    floor = medians["raw"]
     return {
         "token": case.token,
+        "alg": case.alg,
         "rounds": rounds,
         "median_s": medians,
-        "ratio_to_jwcrypto": {name: value / base for name, value in medians.items()},
+        "ratio_to_raw": {name: value / floor for name, value in medians.items()},
+        "ratio_to_jwcrypto": {name: value / medians["jwcrypto"] for name, value in medians.items()},
+        "peak_bytes": peak_memory(case, rounds),
         "skipped": case.skipped,
         "notes": case.notes,
     }
+
+
+def peak_memory(case: Case, rounds: int, calls: int = 5) -> dict[str, int]:
+    """The most memory one call has allocated at once (tracemalloc's peak, the largest of ``calls``
+    calls), per library; the trace a validator returns is part of what it allocates."""
+    peaks: dict[str, int] = {}
+    tracemalloc.start()
+    try:
+        for name, fn in case.calls.items():
+            worst = 0
+            for i in range(calls):
+                gc.collect()
+                tracemalloc.reset_peak()
+                base = tracemalloc.get_traced_memory()[0]
+                result = fn(i % rounds)
+                worst = max(worst, tracemalloc.get_traced_memory()[1] - base)
+                del result
+            peaks[name] = worst
+    finally:
+        tracemalloc.stop()
+    return peaks
+
+
+def raw_check(token: str, public_jwk: dict[str, Any], alg: str, detached: bytes | None = None) -> Call:
+    """The floor: ``cryptography``'s own verification of this token's signature with this key, the
+    key object built and the signing input split off beforehand, as the fastest verifier would."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, padding
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+    from jwcrypto import jwk
+
+    from joselab.compact import b64url_decode, b64url_encode
+
+    head, payload, sig_b64 = token.split(".")
+    if detached is not None:
+        payload = b64url_encode(detached)
+    data = f"{head}.{payload}".encode("ascii")
+    signature = b64url_decode(sig_b64)
+    key = jwk.JWK(**public_jwk).get_op_key("verify", public_jwk.get("crv"))
+    digest = {"256": hashes.SHA256, "384": hashes.SHA384, "512": hashes.SHA512}.get(alg[2:])
+    if alg.startswith("RS"):
+        pad, h = padding.PKCS1v15(), digest()
+        return lambda i: key.verify(signature, data, pad, h)
+    if alg.startswith("PS"):
+        pad, h = padding.PSS(padding.MGF1(digest()), digest.digest_size), digest()
+        return lambda i: key.verify(signature, data, pad, h)
+    if alg.startswith("ES"):
+        half = len(signature) // 2
+        der = encode_dss_signature(int.from_bytes(signature[:half], "big"), int.from_bytes(signature[half:], "big"))
+        scheme = ec.ECDSA(digest())
+        return lambda i: key.verify(der, data, scheme)
+    return lambda i: key.verify(signature, data)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -87,27 +146,44 @@ def measure(case: Case, rounds: int) -> dict[str, Any]:
 def _pyjwt_key(public_jwk: dict[str, Any]):
     import jwt
 
+    if public_jwk.get("kty") == "OKP":  # PyJWT knows the curve's algorithm as EdDSA only
+        return jwt.PyJWK({k: v for k, v in public_jwk.items() if k != "alg"}, algorithm="EdDSA").key
     return jwt.PyJWK(public_jwk).key
 
 
-def access_token_case(workdir: Path, rounds: int) -> Case:
-    """Scenario 2: RFC 9068 access token (RS256), validator with a JWK Set (no HTTP in the loop)."""
-    import jwt as pyjwt
+def _pyjwt_decoder(alg: str):
+    """PyJWT's decode, taught the RFC 9864 name ``Ed25519`` (its own name for that computation is EdDSA)."""
+    import jwt
+
+    api = jwt.PyJWT()
+    if alg in ("Ed25519", "Ed448"):
+        api._jws.register_algorithm(alg, jwt.algorithms.OKPAlgorithm())
+    return api.decode
+
+
+def access_token_case(workdir: Path, rounds: int, alg: str = "RS256") -> Case:
+    """Scenario 2: RFC 9068 access token signed with ``alg`` (RS256 with the AS's default published key,
+    otherwise a fresh key), validator with a JWK Set (no HTTP in the loop)."""
     from joserfc import jwt as rfc_jwt
     from joserfc.jwk import KeySet
     from jwcrypto import jwt as jw_jwt
 
     from joselab import FixedClock, RandomIds, load_jwks
     from joselab.access_token import API_HOST, AccessTokenValidator, AuthorizationServer
+    from joselab.keys import generate_key
     from joselab.parties import Network
 
     clock = FixedClock(int(time.time()))
     network = Network()  # the AS is never started: only its issuing and its JWK Set are used
-    auth = AuthorizationServer(network, clock=clock, ids=RandomIds(), db_path=workdir / "as.sqlite")
+    key = None if alg == "RS256" else generate_key(alg, kid=f"as-{alg.lower()}")
+    auth = AuthorizationServer(network, clock=clock, ids=RandomIds(), db_path=workdir / "as.sqlite", key=key, alg=alg)
     audience = f"https://{API_HOST}"
     token = auth.issue_access_token(sub="alice", client_id="tpp-1", audience=audience, scope="accounts")
     jwks = auth.jwks()
-    validator = AccessTokenValidator(issuer=auth.issuer, audience=audience, keys=load_jwks(jwks), clock=clock)
+    algorithms = ("RS256", "PS256") if alg in ("RS256", "PS256") else (alg,)
+    validator = AccessTokenValidator(
+        issuer=auth.issuer, audience=audience, keys=load_jwks(jwks), clock=clock, algorithms=algorithms
+    )
     jw_keys = load_jwks(jwks)
     jw_key = next(iter(jw_keys["keys"]))
     public = jwks["keys"][0]
@@ -130,30 +206,40 @@ def access_token_case(workdir: Path, rounds: int) -> Case:
         return validator.validate(token, required_scope="accounts")
 
     def jwcrypto_(i: int):
-        return jw_jwt.JWT(jwt=token, key=jw_key, algs=["RS256"])
+        return jw_jwt.JWT(jwt=token, key=jw_key, algs=[alg])
 
     def jwcrypto_keyset(i: int):
-        return jw_jwt.JWT(jwt=token, key=jw_keys, algs=["RS256"])
+        return jw_jwt.JWT(jwt=token, key=jw_keys, algs=[alg])
+
+    decode = _pyjwt_decoder(alg)
 
     def pyjwt_(i: int):
-        return pyjwt.decode(
-            token, py_key, algorithms=["RS256"], audience=audience, issuer=auth.issuer, leeway=60, options={"require": required}
+        return decode(
+            token, py_key, algorithms=[alg], audience=audience, issuer=auth.issuer, leeway=60, options={"require": required}
         )
 
     def joserfc_(i: int):
-        decoded = rfc_jwt.decode(token, rfc_keys, algorithms=["RS256"])
+        decoded = rfc_jwt.decode(token, rfc_keys, algorithms=[alg])
         registry.validate(decoded.claims)
         return decoded
 
     return Case(
-        "access token (scenario 2)",
-        "RS256, typ at+jwt, 8 claims",
-        {"joselab": joselab_, "jwcrypto": jwcrypto_, "PyJWT": pyjwt_, "joserfc": joserfc_, "jwcrypto (JWK Set)": jwcrypto_keyset},
+        f"access token (scenario 2), {alg}",
+        f"{alg}, typ at+jwt, 8 claims",
+        {
+            "raw": raw_check(token, public, alg),
+            "joselab": joselab_,
+            "jwcrypto": jwcrypto_,
+            "PyJWT": pyjwt_,
+            "joserfc": joserfc_,
+            "jwcrypto (JWK Set)": jwcrypto_keyset,
+        },
         notes=[
             "the jwcrypto baseline is given the one key (the cheapest call); with the JWK Set, as joselab is, see its own column",
             "PyJWT and joserfc check iss, aud, exp, iat and required claims; neither checks typ or scope",
         ],
         close=auth.db.close,
+        alg=alg,
     )
 
 
@@ -210,14 +296,21 @@ def software_statement_case(workdir: Path, rounds: int) -> Case:
         return decoded
 
     return Case(
-        "software statement (scenario 1)",
+        "software statement (scenario 1), ES256",
         "ES256, typ JWT, OB SSA claims",
-        {"joselab": joselab_, "jwcrypto": jwcrypto_, "PyJWT": pyjwt_, "joserfc": joserfc_},
+        {
+            "raw": raw_check(ssa, document["keys"][0], "ES256"),
+            "joselab": joselab_,
+            "jwcrypto": jwcrypto_,
+            "PyJWT": pyjwt_,
+            "joserfc": joserfc_,
+        },
         notes=[
             "joselab loads the directory's JWK Set on every validation (here from memory, no HTTP): "
             "load_jwks builds and checks the keys each time",
             "PyJWT and joserfc check iss and the presence of iat and jti; not the OB SSA claims",
         ],
+        alg="ES256",
     )
 
 
@@ -279,15 +372,28 @@ def id_token_case(workdir: Path, rounds: int) -> Case:
         op.db.close()
 
     return Case(
-        "ID token (scenario 3)",
+        "ID token (scenario 3), RS256",
         "RS256, Core §2 claims, fresh nonce each round",
-        {"joselab": joselab_, "jwcrypto": jwcrypto_, "PyJWT": pyjwt_, "joserfc": joserfc_},
+        {
+            "raw": _raw_each(tokens, document["keys"][0], "RS256"),
+            "joselab": joselab_,
+            "jwcrypto": jwcrypto_,
+            "PyJWT": pyjwt_,
+            "joserfc": joserfc_,
+        },
         notes=[
             "joselab's step 11 writes each nonce to a sqlite replay store (a real file): most of its extra time",
             "PyJWT and joserfc are given iss, aud and the nonce to compare; no replay store, azp, acr or auth_time checks",
         ],
         close=close,
+        alg="RS256",
     )
+
+
+def _raw_each(tokens: list[str], public_jwk: dict[str, Any], alg: str) -> Call:
+    """The floor for a case with a token a round: each round checks its own token's signature."""
+    checks = [raw_check(t, public_jwk, alg) for t in tokens]
+    return lambda i: checks[i](i)
 
 
 def message_signature_case(workdir: Path, rounds: int) -> Case:
@@ -319,17 +425,33 @@ def message_signature_case(workdir: Path, rounds: int) -> Case:
         return jws
 
     return Case(
-        "OB message signature (scenario 4)",
+        "OB message signature (scenario 4), PS256",
         "detached PS256, x-jws-signature ≥3.1.4",
-        {"joselab": joselab_, "jwcrypto": jwcrypto_},
+        {"raw": raw_check(signature, document["keys"][0], "PS256", detached=body), "joselab": joselab_, "jwcrypto": jwcrypto_},
         skipped={
             "PyJWT": "takes detached content only with b64: false, and refuses crit names it does not know",
             "joserfc": "not compared: its detached compact API and OB crit registry differ enough to measure set-up, not work",
         },
+        alg="PS256",
     )
 
 
-CASES = (software_statement_case, access_token_case, id_token_case, message_signature_case)
+def _access_token(alg: str) -> Callable[[Path, int], Case]:
+    def make(workdir: Path, rounds: int) -> Case:
+        return access_token_case(workdir, rounds, alg)
+
+    make.__name__ = f"access_token_case_{alg}"
+    return make
+
+
+#: Every scenario in the algorithm its demo uses, and scenario 2 (whose AS takes any key) in each of
+#: the four algorithms of the issue: RS256, PS256, ES256 and Ed25519.
+CASES = (
+    software_statement_case,
+    *(_access_token(alg) for alg in ("RS256", "PS256", "ES256", "Ed25519")),
+    id_token_case,
+    message_signature_case,
+)
 
 
 def run_all(rounds: int, log: Callable[[str], None] = print) -> dict[str, Any]:

@@ -8,6 +8,7 @@ Times are NumericDate values (RFC 7519 §2): JSON numbers, never strings or bool
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from functools import lru_cache
 from typing import Any
 
 from .clock import Clock
@@ -22,7 +23,7 @@ from .errors import (
     TokenNotYetValid,
 )
 from .sections import POLICY, policy
-from .trace import Trace, as_evidence
+from .trace import Evidence, Trace, as_evidence
 
 
 def is_numeric_date(value: Any) -> bool:
@@ -39,18 +40,34 @@ def normalise_typ(value: str) -> str:
 def check_typ(trace: Trace, header: Mapping[str, Any], accepted: Collection[str], section: str) -> None:
     """Explicit typing (RFC 8725 §3.11): the header's ``typ`` is one of ``accepted``."""
     typ = header.get("typ")
-    want = {normalise_typ(a) for a in accepted}
+    name, want = _typ_names(accepted)
     ok = isinstance(typ, str) and normalise_typ(typ) in want
-    trace.check(section, f"typ is {' or '.join(sorted(accepted))}", ok, f"typ = {as_evidence(typ)}", InvalidType)
+    trace.check(section, name, ok, _immutable_evidence("typ", typ), InvalidType)
+
+
+_TYP_NAMES: dict[tuple[str, ...], tuple[str, frozenset[str]]] = {}
+
+
+def _typ_names(accepted: Collection[str]) -> tuple[str, frozenset[str]]:
+    # The row's name and the normalised set, made once per distinct set of accepted types.
+    key = tuple(accepted)
+    found = _TYP_NAMES.get(key)
+    if found is None:
+        found = (f"typ is {' or '.join(sorted(key))}", frozenset(normalise_typ(a) for a in key))
+        if len(_TYP_NAMES) < 64:
+            _TYP_NAMES[key] = found
+    return found
 
 
 def check_required(trace: Trace, claims: Mapping[str, Any], names: Collection[str], section: str) -> None:
     missing = [n for n in names if n not in claims]
     trace.check(
         section,
-        f"required claims present: {', '.join(names)}",
+        _name("required claims present: {}", ", ".join(names))
+        if names.__class__ is tuple
+        else f"required claims present: {', '.join(names)}",
         not missing,
-        f"missing {missing}" if missing else "all present",
+        (lambda: f"missing {missing}") if missing else "all present",
         MissingClaim,
     )
 
@@ -60,9 +77,9 @@ def check_issuer(trace: Trace, claims: Mapping[str, Any], expected: str, section
     iss = claims.get("iss")
     trace.check(
         section,
-        f"iss equals {as_evidence(expected)}",
+        _name("iss equals {}", expected, json=True),
         isinstance(iss, str) and iss == expected,
-        f"iss = {as_evidence(iss)}",
+        (lambda: f"iss = {as_evidence(iss)}") if iss.__class__ is str else f"iss = {as_evidence(iss)}",
         InvalidIssuer,
     )
 
@@ -84,7 +101,9 @@ def check_audience(
     audience must be one of them too (OIDC Core §3.1.3.7 step 3)."""
     auds = audiences(claims)
     ok = auds is not None and expected in auds
-    trace.check(section, f"aud contains {as_evidence(expected)}", ok, f"aud = {as_evidence(claims.get('aud'))}", InvalidAudience)
+    aud = claims.get("aud")
+    evidence = (lambda: f"aud = {as_evidence(aud)}") if aud.__class__ is str else f"aud = {as_evidence(aud)}"
+    trace.check(section, _name("aud contains {}", expected, json=True), ok, evidence, InvalidAudience)
     if trusted is not None and auds is not None:
         extra = [a for a in auds if a != expected and a not in trusted]
         trace.check(section, "no untrusted extra audience", not extra, f"untrusted {extra}" if extra else "none", InvalidAudience)
@@ -96,8 +115,31 @@ def check_numeric(trace: Trace, claims: Mapping[str, Any], name: str, section: s
         trace.check(section, f"{name} present", not required, "absent", MissingClaim)
         return None
     value = claims[name]
-    trace.check(section, f"{name} is a NumericDate", is_numeric_date(value), f"{name} = {as_evidence(value)}", InvalidClaim)
+    trace.check(
+        section, _name("{} is a NumericDate", name), is_numeric_date(value), _immutable_evidence(name, value), InvalidClaim
+    )
     return float(value)
+
+
+@lru_cache(maxsize=512)
+def _cached_name(template: str, value: Any, as_json: bool) -> str:
+    return template.format(as_evidence(value) if as_json else value)
+
+
+def _name(template: str, value: Any, *, json: bool = False) -> str:
+    """A row's name, ``template`` filled with ``value`` (as JSON when ``json``), made once per distinct
+    pair: a validator's names depend on its configuration, not on the token."""
+    if value.__class__ in (str, int):
+        return _cached_name(template, value, json)
+    return template.format(as_evidence(value) if json else value)
+
+
+def _immutable_evidence(name: str, value: Any) -> Evidence:
+    """``name = <value as JSON>``, formatted when read if ``value`` cannot change meanwhile (a string
+    or a number); a list or an object is formatted now, so the row shows what was checked."""
+    if value.__class__ in (str, int, float, bool) or value is None:
+        return lambda: f"{name} = {as_evidence(value)}"
+    return f"{name} = {as_evidence(value)}"
 
 
 def check_expiry(
@@ -119,9 +161,9 @@ def check_expiry(
         now = clock.now()
         trace.check(
             section,
-            f"now is before exp (+{leeway}s leeway, {POLICY})",
+            _name("now is before exp (+{}s leeway, " + POLICY + ")", leeway),
             now < exp + leeway,
-            f"now={now}, exp={int(exp)}",
+            lambda: f"now={now}, exp={int(exp)}",
             TokenExpired,
         )
         if max_lifetime is not None:
@@ -129,7 +171,7 @@ def check_expiry(
                 policy(section),
                 f"exp at most {max_lifetime}s from now",
                 exp - now <= max_lifetime + leeway,
-                f"exp - now = {int(exp - now)}s",
+                lambda: f"exp - now = {int(exp - now)}s",
                 InvalidIssuedAt,  # errors.py: "the token lives longer than the policy allows"
             )
 
@@ -141,9 +183,9 @@ def check_not_before(trace: Trace, claims: Mapping[str, Any], clock: Clock, leew
         now = clock.now()
         trace.check(
             section,
-            f"now is not before nbf (-{leeway}s leeway, {POLICY})",
+            _name("now is not before nbf (-{}s leeway, " + POLICY + ")", leeway),
             now + leeway >= nbf,
-            f"now={now}, nbf={int(nbf)}",
+            lambda: f"now={now}, nbf={int(nbf)}",
             TokenNotYetValid,
         )
 
@@ -168,9 +210,9 @@ def check_issued_at(
     now = clock.now()
     trace.check(
         section,
-        f"iat is not in the future (+{leeway}s leeway, {POLICY})",
+        _name("iat is not in the future (+{}s leeway, " + POLICY + ")", leeway),
         iat <= now + leeway,
-        f"now={now}, iat={int(iat)}",
+        lambda: f"now={now}, iat={int(iat)}",
         InvalidIssuedAt,
     )
     if max_age is not None:
@@ -178,13 +220,17 @@ def check_issued_at(
             policy(section),
             f"iat is at most {max_age}s old",
             now - iat <= max_age + leeway,
-            f"age {int(now - iat)}s",
+            lambda: f"age {int(now - iat)}s",
             InvalidIssuedAt,
         )
     if max_lifetime is not None and is_numeric_date(claims.get("exp")):
         life = claims["exp"] - iat
         trace.check(
-            policy(section), f"lifetime exp - iat at most {max_lifetime}s", life <= max_lifetime, f"{int(life)}s", InvalidIssuedAt
+            policy(section),
+            f"lifetime exp - iat at most {max_lifetime}s",
+            life <= max_lifetime,
+            lambda: f"{int(life)}s",
+            InvalidIssuedAt,
         )
 
 
@@ -196,9 +242,9 @@ def check_string(trace: Trace, claims: Mapping[str, Any], name: str, section: st
     value = claims[name]
     trace.check(
         section,
-        f"{name} is a non-empty string",
+        _name("{} is a non-empty string", name),
         isinstance(value, str) and bool(value),
-        f"{name} = {as_evidence(value)}",
+        _immutable_evidence(name, value),
         InvalidClaim,
     )
     return value

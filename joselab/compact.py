@@ -27,7 +27,14 @@ from .errors import MalformedToken, TokenTooLarge, UnexpectedTokenKind
 #: The cap on a compact token's length, in characters, checked before parsing.
 MAX_TOKEN_LENGTH = 32 * 1024
 
-_B64URL = re.compile(r"[A-Za-z0-9_-]*")
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")  # the alphabet, as one C-level scan (no comparison does it)
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_VALUE = {c: i for i, c in enumerate(_ALPHABET)}
+#: The bits of the last character that encode no data, by the text's length mod 4 (RFC 4648 §4:
+#: 2 characters carry 1 byte and 4 spare bits, 3 carry 2 bytes and 2 spare bits).
+_UNUSED_BITS = {2: 0x0F, 3: 0x03}
+_PADDING = {0: b"", 2: b"==", 3: b"="}
+_URL_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
 _SECTION = "RFC 7515 §7.1"
 #: The length cap is joselab's: neither JWS nor JWE bounds a token's length.
 _CAP = "joselab policy; RFC 7515 §7.1 and RFC 7516 §7.1 set no bound"
@@ -42,16 +49,16 @@ def b64url_decode(text: str, what: str = "segment") -> bytes:
     """Decode unpadded, canonical base64url, or raise :class:`MalformedToken` naming ``what``."""
     if not isinstance(text, str) or not _B64URL.fullmatch(text):
         raise MalformedToken(f"{what} is base64url", "RFC 7515 §2", "characters outside the base64url alphabet, or padding")
-    if len(text) % 4 == 1:
+    tail = len(text) % 4
+    if tail == 1:
         raise MalformedToken(f"{what} is base64url", "RFC 7515 §2", "impossible length")
-    try:
-        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError) as exc:  # pragma: no cover - the regex and length rule catch these first
-        raise MalformedToken(f"{what} is base64url", "RFC 7515 §2", str(exc)) from None
-    if b64url_encode(data) != text:
+    if tail and _VALUE[text[-1]] & _UNUSED_BITS[tail]:
         # Unused low bits set: two spellings of the same bytes (RFC 4648 §3.5: pad bits are zero).
         raise MalformedToken(f"{what} is canonical base64url", "RFC 4648 §3.5", "non-zero trailing bits")
-    return data
+    try:
+        return binascii.a2b_base64(text.encode("ascii").translate(_URL_TO_STANDARD) + _PADDING[tail])
+    except (binascii.Error, ValueError) as exc:  # pragma: no cover - the regex and length rule catch these first
+        raise MalformedToken(f"{what} is base64url", "RFC 7515 §2", str(exc)) from None
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -79,6 +86,10 @@ def _finite_float(text: str) -> float:
     return value
 
 
+#: One strict decoder for every call (json.loads builds a new one each time it is given hooks).
+_DECODER = json.JSONDecoder(object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant, parse_float=_finite_float)
+
+
 def loads_strict(data: bytes | str, what: str, section: str = "RFC 8259 §4", *, unique: str | None = None) -> Any:
     """Parse UTF-8 JSON text strictly, or raise :class:`MalformedToken`:
 
@@ -93,18 +104,28 @@ def loads_strict(data: bytes | str, what: str, section: str = "RFC 8259 §4", *,
     Python's ``json.loads`` accepts all of these, and so does jwcrypto, which uses it."""
     if isinstance(data, str):
         text = data
+        escapes = True  # a str may hold a lone surrogate itself, escaped or not
     else:
+        raw = bytes(data)
+        # Text decoded from UTF-8 holds no surrogate (the decoder refuses them), so one can only come
+        # from a \\u escape: without the two characters "\\u" in the bytes there is none to look for.
+        escapes = b"\\u" in raw
         try:
-            text = bytes(data).decode("utf-8")
+            text = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise MalformedToken(f"{what} is UTF-8", "RFC 8725 §3.7", "invalid UTF-8") from None
     try:
-        value = json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant, parse_float=_finite_float)
+        if text[:1] == "\ufeff":  # json.loads names the BOM in its error; the shared decoder would not
+            value = json.loads(
+                text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant, parse_float=_finite_float
+            )
+        else:
+            value = _DECODER.decode(text)
     except _Duplicate as dup:
         raise MalformedToken(f"{what} has unique member names", unique or section, f"duplicate member {dup.args[0]!r}") from None
     except (ValueError, RecursionError) as exc:
         raise MalformedToken(f"{what} is JSON", section, type(exc).__name__ + ": " + _safe(str(exc)[:80])) from None
-    if _has_lone_surrogate(value):
+    if escapes and _has_lone_surrogate(value):
         # "\ud800" is valid JSON syntax but names no Unicode character: it cannot be re-encoded as
         # UTF-8, so a later step (a log line, a database insert) would fail on it instead of here.
         raise MalformedToken(f"{what} has no lone surrogate", "RFC 7493 §2.1", "a lone surrogate escape")
@@ -171,7 +192,10 @@ class CompactJWS:
     def signing_input(self) -> bytes:
         """ASCII(BASE64URL(header)) || '.' || payload part (RFC 7515 §5.1 step 5; RFC 7797 §3)."""
         if self.b64:
-            return f"{self.protected_b64}.{b64url_encode(self.payload)}".encode("ascii")
+            # The payload part, when present, is canonical base64url of the payload (parse_jws
+            # decoded it strictly), so it is the encoded payload; detached content is encoded here.
+            segment = self.payload_segment or b64url_encode(self.payload)
+            return f"{self.protected_b64}.{segment}".encode("ascii")
         return self.protected_b64.encode("ascii") + b"." + self.payload
 
     def claims(self) -> dict[str, Any]:

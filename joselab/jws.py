@@ -23,9 +23,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection, Mapping
+from functools import lru_cache
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from jwcrypto import jwk
 from jwcrypto.common import JWException
 from jwcrypto.jwa import JWA
@@ -41,7 +45,7 @@ from .errors import (
     UnsupportedCritical,
     ValidationError,
 )
-from .keys import MIXED_KEYS_MESSAGE, KeyBinding, key_fits_alg, mixes_secret_and_public, same_algorithm
+from .keys import MIXED_KEYS_MESSAGE, KeyBinding, key_fits_alg, mixes_secret_and_public, prepared_public_key, same_algorithm
 from .trace import Trace
 
 #: Header parameter names the JOSE specs define (RFC 7515 §4.1, RFC 7516 §4.1, RFC 7518 §4.6, §4.7, §4.8,
@@ -237,14 +241,14 @@ def verify_signature(
 
     ``typ`` and ``cty``, when present, must be strings (RFC 7515 §4.1.9, §4.1.10); a profile that
     checks their values does so in its own row, and this one records a row only when one is not."""
-    binding = binding or KeyBinding()
+    binding = binding or _DEFAULT_BINDING
     alg = header.get("alg")
-    allowed = sorted(a for a in algorithms if a != "none")
+    allowed, allowlist_name = _allowlist(algorithms)
     trace.check(
         "RFC 8725 §3.1",
-        f"{label}alg on the allowlist {allowed}",
+        f"{label}{allowlist_name}",
         isinstance(alg, str) and alg in allowed,
-        f"alg = {json.dumps(alg)}",
+        (lambda: f"alg = {json.dumps(alg)}") if alg.__class__ is str else f"alg = {json.dumps(alg)}",
         AlgorithmNotAllowed,
     )
     if "b64" in header:
@@ -290,30 +294,110 @@ def verify_signature(
             fits, why = False, f"serves {how}, not {alg}"
         else:
             why = f"serves {how}; {why}"
-    trace.check(
-        "RFC 8725 §3.1", f"{label}the key kid selects is one for {alg}", fits, f"kid={key.get('kid')!r}: {why}", KeyNotFound
-    )
-    expected_len = _signature_bytes(alg, key)
+    kid = key.get("kid")
+    trace.check("RFC 8725 §3.1", _key_row_name(label, alg), fits, lambda: f"kid={kid!r}: {why}", KeyNotFound)
+    expected_len = _signature_bytes(alg, key)  # after the row above: the key's type fits alg
+    length_name, signature_name = _signature_row_names(label, alg, expected_len)
     trace.check(
         "RFC 7518 §3",
-        f"{label}signature is {expected_len} bytes, as {alg} defines",
+        length_name,
         len(signature) == expected_len,
-        f"{len(signature)} bytes",
+        lambda: f"{len(signature)} bytes",
         InvalidSignature,
     )
-    ok = True
-    try:
-        JWA.signing_alg(alg).verify(key, signing_input, signature)
-    except (_CryptoInvalidSignature, JWException, ValueError, TypeError):
-        ok = False
     trace.check(
         signature_section,
-        f"{label}{alg} signature verifies",
-        ok,
-        f"kid={key.get('kid')!r}, over the exact signing input",
+        signature_name,
+        signature_verifies(alg, key, signing_input, signature),
+        lambda: f"kid={kid!r}, over the exact signing input",
         InvalidSignature,
     )
     return key
+
+
+_DEFAULT_BINDING = KeyBinding()
+
+
+# The names of the key, length and signature rows depend on the algorithm, not on the token.
+@lru_cache(maxsize=256)
+def _key_row_name(label: str, alg: str) -> str:
+    return f"{label}the key kid selects is one for {alg}"
+
+
+@lru_cache(maxsize=256)
+def _signature_row_names(label: str, alg: str, expected_len: int) -> tuple[str, str]:
+    return f"{label}signature is {expected_len} bytes, as {alg} defines", f"{label}{alg} signature verifies"
+
+
+_ALLOWLISTS: dict[tuple[Any, ...], tuple[list[str], str]] = {}
+
+
+def _allowlist(algorithms: Collection[str]) -> tuple[list[str], str]:
+    # The sorted allowlist and its row's name, made once per distinct allowlist (a validator's
+    # configuration, so a handful); the list is shared and must not be changed.
+    key = tuple(algorithms)
+    found = _ALLOWLISTS.get(key)
+    if found is None:
+        allowed = sorted(a for a in key if a != "none")
+        found = (allowed, f"alg on the allowlist {allowed}")
+        if len(_ALLOWLISTS) < 64 and all(a.__class__ is str for a in key):
+            _ALLOWLISTS[key] = found
+    return found
+
+
+_SHA = {"256": hashes.SHA256, "384": hashes.SHA384, "512": hashes.SHA512}
+#: For each asymmetric algorithm: the ``cryptography`` key class it needs, its padding (RSA) or
+#: signature scheme (ECDSA) and its hash, with the semantics of jwcrypto's ``JWA``: RFC 7518 §3.3
+#: PKCS #1 v1.5; §3.5 PSS with MGF1 and a salt as long as the hash; §3.4 ECDSA with r || s (given
+#: to ``cryptography`` as DER) on the algorithm's own curve; RFC 8037 §3.1 and RFC 9864 EdDSA.
+_DIRECT: dict[str, tuple[Any, Any, Any, str]] = {}
+for _bits, _hash in _SHA.items():
+    _DIRECT[f"RS{_bits}"] = (rsa.RSAPublicKey, padding.PKCS1v15(), _hash(), "")
+    _DIRECT[f"PS{_bits}"] = (rsa.RSAPublicKey, padding.PSS(padding.MGF1(_hash()), _hash.digest_size), _hash(), "")
+_DIRECT["ES256"] = (ec.EllipticCurvePublicKey, ec.ECDSA(hashes.SHA256()), None, "secp256r1")
+_DIRECT["ES384"] = (ec.EllipticCurvePublicKey, ec.ECDSA(hashes.SHA384()), None, "secp384r1")
+_DIRECT["ES512"] = (ec.EllipticCurvePublicKey, ec.ECDSA(hashes.SHA512()), None, "secp521r1")
+_DIRECT["EdDSA"] = ((ed25519.Ed25519PublicKey, ed448.Ed448PublicKey), None, None, "")
+_DIRECT["Ed25519"] = (ed25519.Ed25519PublicKey, None, None, "")
+_DIRECT["Ed448"] = (ed448.Ed448PublicKey, None, None, "")
+
+
+def _der(signature: bytes) -> bytes:
+    half = len(signature) // 2
+    return encode_dss_signature(int.from_bytes(signature[:half], "big"), int.from_bytes(signature[half:], "big"))
+
+
+def signature_verifies(alg: str, key: jwk.JWK, signing_input: bytes, signature: bytes) -> bool:
+    """Whether ``signature`` is ``alg``'s signature of ``signing_input`` under ``key``.
+
+    For RSA, EC and OKP keys the ``cryptography`` key object is built once per public key and kept
+    (:func:`joselab.keys.prepared_public_key`), and checked directly with jwcrypto's semantics; any
+    other key (HMAC, ML-DSA), a key whose ``key_ops`` or ``use`` does not allow verifying, or a key
+    object of the wrong kind, goes through jwcrypto's ``JWA``, which builds and checks it each call."""
+    direct = _DIRECT.get(alg)
+    if direct is not None:
+        ops = key.get("key_ops")
+        if (ops is None or (isinstance(ops, list) and "verify" in ops)) and key.get("use") in (None, "sig"):
+            public = prepared_public_key(key)
+            kind, scheme, digest, curve = direct
+            if public is not None and isinstance(public, kind):
+                try:
+                    if digest is not None:  # RSASSA
+                        public.verify(signature, signing_input, scheme, digest)
+                    elif scheme is not None:  # ECDSA, on the algorithm's own curve
+                        if public.curve.name != curve:
+                            return False
+                        public.verify(_der(signature), signing_input, scheme)
+                    else:  # EdDSA
+                        public.verify(signature, signing_input)
+                except (_CryptoInvalidSignature, ValueError, TypeError):
+                    return False
+                return True
+    try:
+        JWA.signing_alg(alg).verify(key, signing_input, signature)
+    except (_CryptoInvalidSignature, JWException, ValueError, TypeError):
+        return False
+    return True
 
 
 def _signature_bytes(alg: str, key: jwk.JWK) -> int:

@@ -17,12 +17,16 @@ algorithm the book uses, with ``Ed25519`` named as RFC 9864 does.
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from jwcrypto import jwk
 from jwcrypto.common import JWException
 
@@ -111,7 +115,102 @@ def demo_key(name: str) -> DemoKey:
 
 def rsa_bits(key: jwk.JWK | dict[str, Any]) -> int:
     """The modulus size of an RSA JWK, in bits."""
-    return int.from_bytes(b64url_decode(key["n"], "RSA modulus"), "big").bit_length()
+    n = key["n"]
+    if n.__class__ is str:
+        return _modulus_bits(n)
+    return int.from_bytes(b64url_decode(n, "RSA modulus"), "big").bit_length()
+
+
+@lru_cache(maxsize=256)
+def _modulus_bits(n: str) -> int:
+    # A verifier asks this of the same few keys on every call; the answer depends on n alone.
+    return int.from_bytes(b64url_decode(n, "RSA modulus"), "big").bit_length()
+
+
+# A prepared key is found by exactly the members that make up the public key (RSA n, e: RFC 7518
+# §6.3.1; EC crv, x, y: §6.2.1; OKP crv, x: RFC 8037 §2), so a JWK with the same kid and other members
+# is another key.
+_EC_PYCA_CURVES = {"P-256": ec.SECP256R1, "P-384": ec.SECP384R1, "P-521": ec.SECP521R1}
+_OKP_PYCA = {"Ed25519": ed25519.Ed25519PublicKey, "Ed448": ed448.Ed448PublicKey}
+#: How many prepared public keys are kept (least recently used goes first): joselab policy, a bound
+#: on memory however many keys a verifier meets.
+MAX_PREPARED_KEYS = 256
+_PREPARED: OrderedDict[tuple[str, ...], Any] = OrderedDict()
+_PREPARED_LOCK = threading.Lock()
+
+
+def prepared_public_key(key: jwk.JWK | Mapping[str, Any]) -> Any | None:
+    """The ``cryptography`` public key object of an RSA, EC or OKP signature JWK, built once per
+    distinct public key and kept (at most :data:`MAX_PREPARED_KEYS`), or None for any other key or
+    one whose members do not make a valid key (the caller then takes the slow path, which refuses it).
+
+    The cache is keyed by the key type and its exact public members (``n``/``e``, ``crv``/``x``/``y``,
+    ``crv``/``x``), never by ``kid``: a rotated key under an old ``kid`` is a new entry, and a JWK
+    whose members changed finds its new key. An EC point is checked to be on its curve when the key
+    is built (``cryptography`` refuses it otherwise), as jwcrypto does."""
+    get = key.get
+    kty = get("kty")
+    if kty == "RSA":
+        values: tuple[Any, ...] = (get("n"), get("e"))
+    elif kty == "EC":
+        values = (get("crv"), get("x"), get("y"))
+    elif kty == "OKP":
+        values = (get("crv"), get("x"))
+    else:
+        return None
+    for value in values:
+        if value.__class__ is not str:
+            return None
+    cache_key = (kty, *values)
+    found = _PREPARED.get(cache_key)
+    if found is not None:
+        try:
+            _PREPARED.move_to_end(cache_key)
+        except KeyError:  # another thread dropped it just now: it is still the right key
+            pass
+        return found
+    try:
+        built = _build_public_key(kty, values)
+    except (JoselabError, ValueError, TypeError, UnsupportedAlgorithm):
+        return None
+    if built is None:
+        return None
+    with _PREPARED_LOCK:  # validators run in server threads too
+        _PREPARED[cache_key] = built
+        while len(_PREPARED) > MAX_PREPARED_KEYS:
+            _PREPARED.popitem(last=False)
+    return built
+
+
+def clear_prepared_keys() -> None:
+    """Forget every prepared public key (:func:`prepared_public_key`)."""
+    with _PREPARED_LOCK:
+        _PREPARED.clear()
+
+
+def _int(value: str, what: str) -> int:
+    return int.from_bytes(b64url_decode(value, what), "big")
+
+
+def _build_public_key(kty: str, values: tuple[str, ...]) -> Any | None:
+    if kty == "RSA":
+        n, e = values
+        if _modulus_bits(n) > MAX_RSA_BITS:
+            return None
+        return rsa.RSAPublicNumbers(_int(e, "RSA exponent"), _int(n, "RSA modulus")).public_key()
+    if kty == "EC":
+        crv, x, y = values
+        curve = _EC_PYCA_CURVES.get(crv)
+        if curve is None:
+            return None
+        size = (curve.key_size + 7) // 8
+        xb, yb = b64url_decode(x, "EC x"), b64url_decode(y, "EC y")
+        if len(xb) != size or len(yb) != size:  # RFC 7518 §6.2.1.2, §6.2.1.3: the full coordinate length
+            return None
+        return ec.EllipticCurvePublicNumbers(int.from_bytes(xb, "big"), int.from_bytes(yb, "big"), curve()).public_key()
+    crv, x = values
+    cls = _OKP_PYCA.get(crv)
+    return None if cls is None else cls.from_public_bytes(b64url_decode(x, "OKP x"))
 
 
 def key_fits_alg(key: jwk.JWK | dict[str, Any], alg: str) -> tuple[bool, str]:
@@ -367,9 +466,11 @@ def load_jwks(
                 )
         try:
             key = jwk.JWK(**entry)
-            if key.get("kty") != "oct":
+            if key.get("kty") != "oct" and prepared_public_key(key) is None:
                 # jwcrypto builds the key lazily: build it now, so that an EC point off its curve (the
                 # invalid-curve attack, RFC 8725 §2.5) or a broken modulus is refused here, not at use.
+                # A key that prepared_public_key built (the same cryptography checks) is kept for
+                # verifying; any other goes through jwcrypto, which refuses it or builds it.
                 key.export_to_pem()
             keyset.add(key)
         except (JWException, ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:

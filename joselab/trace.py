@@ -23,11 +23,10 @@ from __future__ import annotations
 import html
 import json
 import textwrap
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass
 from enum import StrEnum
+from json.encoder import encode_basestring as _encode_str
 
 from . import theme
 from .errors import JoselabError, ValidationError
@@ -40,8 +39,19 @@ _FAIL = theme.FAIL_TINT
 
 def as_evidence(value: object, limit: int = 80) -> str:
     """A JSON value as a row's evidence: compact JSON, cut to ``limit`` characters."""
-    text = json.dumps(value, ensure_ascii=False)
+    kind = type(value)
+    if kind is str:
+        text = _encode_str(value)  # what json.dumps(value, ensure_ascii=False) writes, without its set-up
+    elif kind is int:
+        text = int.__repr__(value)
+    else:
+        text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+#: Evidence is a string, or a function of no arguments that returns it: a row's evidence is formatted
+#: only when someone reads it (a failure, a rendered trace), and reads the same either way.
+Evidence = str | Callable[[], str]
 
 
 #: The trace whose :meth:`Trace.run` is in progress, so that a key source called from inside a
@@ -63,23 +73,78 @@ class Outcome(StrEnum):
     FAIL = "fail"
 
 
-@dataclass(frozen=True)
-class Check:
-    """One row of a trace."""
+_PASSED = Outcome.PASS
 
-    section: str
-    name: str
-    outcome: Outcome
-    evidence: str = ""
+
+class Check:
+    """One row of a trace: its section, the check's name, the outcome and the evidence.
+
+    The evidence may be given as a function of no arguments (see :data:`Evidence`); it is called the
+    first time :attr:`evidence` is read, and its text is kept, so a row reads the same however often
+    it is shown. Rows are values: compared by their four fields, and not meant to be changed."""
+
+    __slots__ = ("_evidence", "name", "outcome", "section")
+
+    def __init__(self, section: str, name: str, outcome: Outcome, evidence: Evidence = "") -> None:
+        self.section = section
+        self.name = name
+        self.outcome = outcome
+        self._evidence = evidence
+
+    @property
+    def evidence(self) -> str:
+        value = self._evidence
+        if value.__class__ is not str:
+            value = self._evidence = str(value())
+        return value
 
     @property
     def passed(self) -> bool:
         return self.outcome is Outcome.PASS
 
+    def _fields(self) -> tuple[str, str, Outcome, str]:
+        return (self.section, self.name, self.outcome, self.evidence)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Check):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return f"Check(section={self.section!r}, name={self.name!r}, outcome={self.outcome!r}, evidence={self.evidence!r})"
+
     def __str__(self) -> str:
         mark = "pass" if self.passed else "FAIL"
         text = f"{self.section} {self.name} — {mark}"
         return text + (f" ({self.evidence})" if self.evidence else "")
+
+
+class _Run:
+    """The context of :meth:`Trace.run` (a class rather than a generator: it runs on every validation)."""
+
+    __slots__ = ("_token", "_trace")
+
+    def __init__(self, trace: Trace) -> None:
+        self._trace = trace
+
+    def __enter__(self) -> Trace:
+        self._token = _ACTIVE.set(self._trace)
+        return self._trace
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
+        _ACTIVE.reset(self._token)
+        if kind is None:
+            return False
+        if isinstance(exc, ValidationError):
+            self._trace.note_failure(exc)
+            return True
+        if isinstance(exc, JoselabError) or not isinstance(exc, Exception):
+            return False
+        self._trace.note_failure(ValidationError("validator completed", "joselab", f"unexpected {kind.__name__}"))
+        return True
 
 
 class Trace:
@@ -97,14 +162,18 @@ class Trace:
         section: str,
         name: str,
         passed: bool,
-        evidence: str = "",
+        evidence: Evidence = "",
         error: type[ValidationError] = ValidationError,
     ) -> bool:
-        """Record a check. A failed check raises ``error`` (caught by :meth:`run`)."""
-        self.checks.append(Check(section, name, Outcome.PASS if passed else Outcome.FAIL, evidence))
-        if not passed:
-            raise error(name, section, evidence)
-        return True
+        """Record a check. A failed check raises ``error`` (caught by :meth:`run`). ``evidence`` may be
+        a function that formats it (:data:`Evidence`): it runs only when the row is read, or now if
+        the check failed."""
+        if passed:
+            self.checks.append(Check(section, name, _PASSED, evidence))
+            return True
+        row = Check(section, name, Outcome.FAIL, evidence)
+        self.checks.append(row)
+        raise error(name, section, row.evidence)
 
     def note_failure(self, exc: ValidationError) -> None:
         """Record an error raised by a helper (a parser, a key lookup) as the failing row."""
@@ -113,23 +182,15 @@ class Trace:
             self.checks.append(Check(exc.section, exc.check, Outcome.FAIL, exc.evidence))
         self.error = exc
 
-    @contextmanager
-    def run(self) -> Iterator[Trace]:
-        """Run a validator's body: the first failed check ends it and is kept in :attr:`error`."""
-        token = _ACTIVE.set(self)
-        try:
-            yield self
-        except ValidationError as exc:
-            self.note_failure(exc)
-        except JoselabError:
-            raise
-        except Exception as exc:  # a library surprised us: report, never crash the caller
-            wrapped = ValidationError("validator completed", "joselab", f"unexpected {type(exc).__name__}")
-            self.note_failure(wrapped)
-        finally:
-            _ACTIVE.reset(token)
+    def run(self) -> _Run:
+        """Run a validator's body: the first failed check ends it and is kept in :attr:`error`.
 
-    def leniency(self, option: str, section: str, what: str, evidence: str = "") -> None:
+        ``with trace.run(): ...``: a :class:`~joselab.errors.ValidationError` becomes the failing row;
+        any other joselab error goes on up; any other exception becomes a failing ``validator
+        completed`` row (a library surprised us: report, never crash the caller)."""
+        return _Run(self)
+
+    def leniency(self, option: str, section: str, what: str, evidence: Evidence = "") -> None:
         """Record that a named option accepted what the strict default refuses: a passing row whose
         name starts with ``leniency <option>:``, so that no leniency is ever silent."""
         self.checks.append(Check(section, f"leniency {option}: {what}", Outcome.PASS, evidence))
