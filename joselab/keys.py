@@ -46,6 +46,8 @@ _EC_CURVES = {"ES256": "P-256", "ES384": "P-384", "ES512": "P-521"}
 _OKP_CURVES = {"Ed25519": ("Ed25519",), "Ed448": ("Ed448",), "EdDSA": ("Ed25519", "Ed448")}
 #: ML-DSA (RFC 9964 §5): an AKP key whose own ``alg`` names the parameter set (RFC 9964 §3).
 _MLDSA = ("ML-DSA-44", "ML-DSA-65", "ML-DSA-87")
+#: The JWK key types (``kty``) joselab knows.
+_KEY_TYPES = frozenset({"RSA", "EC", "OKP", "oct", "AKP"})
 _PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 #: The curves that name one signature algorithm each (RFC 7518 §3.4, RFC 9864 §2.2): a key on one of
 #: them serves that algorithm unless configured otherwise.
@@ -299,6 +301,15 @@ class KeyBinding:
     that allows RS256 *and* PS256, or an ``oct`` key at a decrypter that allows ``A128KW`` and
     ``A128GCMKW``, must be configured by ``kid`` or by type.
 
+    A ``by_type`` entry with ``crv`` ``None`` also covers the keys of that type on every curve
+    (``("EC", None)``); an entry naming the curve comes first.
+
+    ``infer`` (on by default) allows steps 4 and 5. With ``infer=False`` a key without ``alg`` serves
+    only what ``by_kid`` or ``by_type`` configure: that is how the key sources of
+    :mod:`joselab.keysource` bind keys fetched from an issuer, where a missing ``alg`` is a named
+    leniency (``key_algorithms``), never a guess. :meth:`from_names` builds that binding from their
+    ``key_algorithms`` names.
+
     ``allow_secret_with_public`` lets a key set hold symmetric (``oct``) keys beside public keys. It
     is off by default (joselab policy): a secret published beside public keys is a leak, or the key
     confusion of RFC 8725 §2.1 (RS256 → HS256) waiting for a verifier that picks keys loosely.
@@ -307,6 +318,32 @@ class KeyBinding:
     by_kid: Mapping[str, str] = field(default_factory=dict)
     by_type: Mapping[tuple[str, str | None], str] = field(default_factory=dict)
     allow_secret_with_public: bool = False
+    infer: bool = True
+
+    @classmethod
+    def from_names(cls, names: Mapping[str, str], **options: Any) -> KeyBinding:
+        """A binding from names as configuration writes them: a ``kid``, ``"kty crv"``
+        (``"OKP Ed25519"``, ``"EC P-256"``) or ``"kty"`` (``"RSA"``), each to one algorithm. A name is
+        tried as a ``kid`` first, then as a key type. ``options`` are the other fields."""
+        by_type: dict[tuple[str, str | None], str] = {}
+        for name, alg in names.items():
+            kty, _, crv = name.partition(" ")
+            if kty in _KEY_TYPES and " " not in crv:
+                by_type[(kty, crv or None)] = alg
+        return cls(by_kid=dict(names), by_type=by_type, **options)
+
+    def configured_name(self, key: jwk.JWK | Mapping[str, Any]) -> str | None:
+        """The configuration entry that decides ``key``'s algorithm, as :meth:`from_names` spells it
+        (``kid``, ``"kty crv"`` or ``"kty"``); ``None`` if no entry does."""
+        kid, kty, crv = key.get("kid"), str(key.get("kty")), key.get("crv")
+        crv = crv if isinstance(crv, str) else None
+        if isinstance(kid, str) and kid in self.by_kid:
+            return kid
+        if crv is not None and (kty, crv) in self.by_type:
+            return f"{kty} {crv}"
+        if (kty, None) in self.by_type:
+            return kty
+        return None
 
     def algorithm_for(
         self, key: jwk.JWK | Mapping[str, Any], allowed: Collection[str], *, use: str = "sig"
@@ -327,8 +364,12 @@ class KeyBinding:
         if configured is not None:
             return configured, f"{configured}, configured for kid {kid!r}"
         by_type = self.by_type.get((kty, crv))
+        if by_type is None and crv is not None:
+            by_type = self.by_type.get((kty, None))
         if by_type is not None:
             return by_type, f"{by_type}, configured for {kty} {crv or ''}".rstrip() + " keys"
+        if not self.infer:
+            return None, f"{kty} key has no alg, and the configuration names none for it"
         if use == "sig" and (kty, crv) in CURVE_ALGORITHMS:
             alg = CURVE_ALGORITHMS[(kty, crv)]
             return alg, f"{alg}, the one algorithm of curve {crv}"

@@ -28,7 +28,10 @@ refused unless ``key_algorithms`` names its algorithm, by ``kid`` or by key type
 ``"EC P-256"``, ``"OKP Ed25519"``); and ``EdDSA`` (the polymorphic name RFC 9864 deprecates in favour
 of ``Ed25519``) is refused unless ``accept_eddsa`` is on. Each of these leniencies is a named option,
 and each time one is used it adds a row to the trace of the validation (``leniency key_algorithms:``,
-``leniency accept_eddsa:``), so none is ever silent.
+``leniency accept_eddsa:``), so none is ever silent. The decision is the core's
+:class:`joselab.keys.KeyBinding`, built from ``key_algorithms`` with :meth:`~joselab.keys.KeyBinding.from_names`
+and inferring nothing (``infer=False``); a source may be given a ``binding`` of its own instead.
+A key whose ``alg`` contradicts its configured one serves nothing.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from jwcrypto import jwk
 from .clock import Clock, SystemClock
 from .errors import FetchError, InvalidMetadata, IssuerMismatch, JoselabError, KeyNotFound, KeySetError, ValidationError
 from .fetch import Fetched, Fetcher
-from .keys import load_jwks
+from .keys import KeyBinding, load_jwks
 from .sections import POLICY
 from .trace import Trace, active_trace, as_evidence
 
@@ -91,18 +94,17 @@ def metadata_url(issuer: str, kind: str = "openid-configuration") -> str:
 
 
 class _Binding:
-    """The key-to-algorithm binding both key sources share (RFC 8725 §3.1), with its two named leniencies."""
+    """What both key sources share: the key-to-algorithm binding (RFC 8725 §3.1), decided by a
+    :class:`joselab.keys.KeyBinding` that infers nothing (``infer=False``), and its two named
+    leniencies, each a trace row when used."""
 
-    def __init__(self, key_algorithms: Mapping[str, str] | None, accept_eddsa: bool) -> None:
+    def __init__(self, key_algorithms: Mapping[str, str] | None, accept_eddsa: bool, binding: KeyBinding | None) -> None:
+        if binding is not None and key_algorithms:
+            raise ValueError("give key_algorithms or binding, not both")
         self.key_algorithms = dict(key_algorithms or {})
         self.accept_eddsa = accept_eddsa
-
-    def _configured_alg(self, key: jwk.JWK) -> tuple[str | None, str]:
-        kid, kty, crv = key.get("kid"), key.get("kty"), key.get("crv")
-        for name in ([kid] if kid is not None else []) + [f"{kty} {crv}" if crv else None, kty]:
-            if name is not None and name in self.key_algorithms:
-                return self.key_algorithms[name], name
-        return None, ""
+        #: The one decision of which algorithm a key without ``alg`` serves (the core's KeyBinding).
+        self.binding = binding if binding is not None else KeyBinding.from_names(self.key_algorithms, infer=False)
 
     def bind(self, key: jwk.JWK, header: Mapping[str, Any]) -> jwk.JWK:
         """``key`` with the one algorithm it serves; raise :class:`KeyNotFound` when none is known."""
@@ -119,28 +121,28 @@ class _Binding:
             if trace is not None:
                 curve = f"{key.get('kty')} {key.get('crv')}"
                 trace.leniency("accept_eddsa", "RFC 9864", "the deprecated name EdDSA accepted", f"kid={kid!r}, {curve} key")
-        if "alg" in key:
-            published = key.get("alg")
-            if self.accept_eddsa and alg == "EdDSA" and published == "Ed25519":
-                return jwk.JWK(**{**key.export(as_dict=True, private_key=False), "alg": "EdDSA"})
-            return key
-        configured, by = self._configured_alg(key)
-        if configured is None:
+        served, how = self.binding.algorithm_for(key, (alg,) if isinstance(alg, str) else ())
+        if served is None:
+            if "alg" in key:
+                raise KeyNotFound("the key kid selects names its one algorithm (alg)", _BIND_SECTION, f"kid={kid!r}: {how}")
             raise KeyNotFound(
                 "the key kid selects names its one algorithm (alg)",
                 _BIND_SECTION,
                 f"kid={kid!r} has no alg, and key_algorithms names none for it",
             )
-        if self.accept_eddsa and alg == "EdDSA" and configured == "Ed25519":
-            configured = "EdDSA"
+        renamed = self.accept_eddsa and alg == "EdDSA" and served == "Ed25519"
+        if "alg" in key:
+            if renamed:
+                return jwk.JWK(**{**key.export(as_dict=True, private_key=False), "alg": "EdDSA"})
+            return key
         if trace is not None:
             trace.leniency(
                 "key_algorithms",
                 "RFC 7517 §4.4",
-                f"a key without alg, bound to {configured} by configuration",
-                f"kid={kid!r}, by {by!r}",
+                f"a key without alg, bound to {served} by configuration",
+                f"kid={kid!r}, by {self.binding.configured_name(key)!r}",
             )
-        return jwk.JWK(**{**key.export(as_dict=True, private_key=False), "alg": configured})
+        return jwk.JWK(**{**key.export(as_dict=True, private_key=False), "alg": "EdDSA" if renamed else served})
 
 
 def _find(keyset: jwk.JWKSet | None, kid: Any) -> tuple[jwk.JWK | None, int]:
@@ -160,8 +162,9 @@ class StaticKeys(_Binding):
         *,
         key_algorithms: Mapping[str, str] | None = None,
         accept_eddsa: bool = False,
+        binding: KeyBinding | None = None,
     ) -> None:
-        super().__init__(key_algorithms, accept_eddsa)
+        super().__init__(key_algorithms, accept_eddsa, binding)
         self.keyset = jwks if isinstance(jwks, jwk.JWKSet) else load_jwks(dict(jwks) if isinstance(jwks, Mapping) else jwks)
 
     def __repr__(self) -> str:
@@ -196,8 +199,9 @@ class DiscoveredKeys(_Binding):
         min_refetch_interval: int = MIN_REFETCH_INTERVAL,
         key_algorithms: Mapping[str, str] | None = None,
         accept_eddsa: bool = False,
+        binding: KeyBinding | None = None,
     ) -> None:
-        super().__init__(key_algorithms, accept_eddsa)
+        super().__init__(key_algorithms, accept_eddsa, binding)
         self.issuer = issuer
         self.discovery = discovery
         self.metadata_url = metadata_url(issuer, discovery)

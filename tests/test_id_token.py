@@ -45,6 +45,7 @@ from joselab.id_token import (
     IdTokenValidator,
     OpenIDProvider,
     RelyingParty,
+    demo_signing_keys,
     hash_alg_for,
     pkce_challenge,
     token_hash,
@@ -71,7 +72,7 @@ def world(tmp_path_factory):
     clock = FixedClock(DEMO_EPOCH)
     store = tmp_path_factory.mktemp("id_token")
     net = Network()
-    op = OpenIDProvider(net, clock=clock, store_dir=store)
+    op = OpenIDProvider(net, clock=clock, store_dir=store, signing_keys=demo_signing_keys())
     regs = {
         "rs": op.register(ClientRegistration(CLIENT, (REDIRECT,), client_secret=SECRET)),
         "other": op.register(ClientRegistration("other.example", ("https://other.example/cb",))),

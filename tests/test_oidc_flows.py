@@ -32,6 +32,7 @@ from joselab.id_token import (
     IdTokenValidator,
     OpenIDProvider,
     RelyingParty,
+    demo_signing_keys,
     token_hash,
 )
 from joselab.parties import Database, Network, ReplayStore
@@ -49,13 +50,15 @@ def world(tmp_path_factory):
     clock = FixedClock(DEMO_EPOCH)
     store = tmp_path_factory.mktemp("oidc_flows")
     net = Network()
-    op = OpenIDProvider(net, clock=clock, store_dir=store)
+    op = OpenIDProvider(net, clock=clock, store_dir=store, signing_keys=demo_signing_keys())
     regs = {
         "rs": op.register(ClientRegistration(CLIENT, (BANK_CB,), client_secret=SECRET, response_types=HYBRID)),
         "ps": op.register(ClientRegistration("ps.example", ("https://ps.example/cb",), id_token_signed_response_alg="PS256")),
         "ed": op.register(ClientRegistration("ed.example", ("https://ed.example/cb",), id_token_signed_response_alg="Ed25519")),
     }
-    tenant = OpenIDProvider(net, clock=clock, store_dir=store, host="idp.bank.example", issuer_path="/tenant1")
+    tenant = OpenIDProvider(
+        net, clock=clock, store_dir=store, host="idp.bank.example", issuer_path="/tenant1", signing_keys=demo_signing_keys()
+    )
     tenant.register(ClientRegistration(CLIENT, (BANK_CB,), client_secret=SECRET))
     net.start()
     yield SimpleNamespace(clock=clock, net=net, op=op, tenant=tenant, regs=regs, store=store)

@@ -22,7 +22,7 @@ from typing import Any
 from jwcrypto import jwk
 
 from ..claims import check_audience, check_expiry, check_issued_at, check_issuer, check_not_before, normalise_typ
-from ..clock import Clock
+from ..clock import Clock, SystemClock
 from ..errors import InvalidType
 from ..jwe import decrypt_jwe, encrypt_compact
 from ..jws import KeySource, sign_compact, verify_jws
@@ -96,7 +96,7 @@ class NestedJWTValidator:
         decryption_key: jwk.JWK | DemoKey,
         signer_keys: KeySource,
         algorithms: Collection[str],
-        clock: Clock,
+        clock: Clock | None = None,
         key_algorithms: Collection[str] = KEY_ALGORITHMS,
         encryptions: Collection[str] = ENCRYPTIONS,
         issuer: str | None = None,
@@ -110,7 +110,7 @@ class NestedJWTValidator:
         self.algorithms = tuple(algorithms)
         self.key_algorithms = tuple(key_algorithms)
         self.encryptions = tuple(encryptions)
-        self.clock = clock
+        self.clock = clock if clock is not None else SystemClock()  # production default: the real time
         self.issuer = issuer
         self.audience = audience
         self.leeway = leeway

@@ -30,7 +30,7 @@ from typing import Any
 from jwcrypto import jwk
 
 from ..claims import check_numeric, normalise_typ
-from ..clock import Clock
+from ..clock import Clock, SystemClock
 from ..compact import CompactJWS
 from ..errors import (
     InvalidClaim,
@@ -132,7 +132,7 @@ class KeystoreKeys:
     def __init__(self, network: Network, url: str, clock: Clock, *, min_refresh: int = 60) -> None:
         self.network = network
         self.url = url
-        self.clock = clock
+        self.clock = clock if clock is not None else SystemClock()  # production default: the real time
         self.min_refresh = min_refresh
         self.fetches = 0
         self._keys: jwk.JWKSet | None = None
@@ -169,7 +169,7 @@ class OBSigner:
         key: jwk.JWK | DemoKey,
         participant: OBParticipant,
         trust_anchor: TrustAnchor,
-        clock: Clock,
+        clock: Clock | None = None,
         *,
         profile: OBProfile = OB_V314,
         typ: str | None = "JOSE",
@@ -178,7 +178,7 @@ class OBSigner:
         self.key = as_jwk(key)
         self.participant = participant
         self.trust_anchor = trust_anchor
-        self.clock = clock
+        self.clock = clock if clock is not None else SystemClock()  # production default: the real time
         self.profile = profile
         self.typ = typ
         self.cty = cty
@@ -222,7 +222,7 @@ class OBVerifier:
         self,
         expected: OBParticipant,
         trust_anchors: Sequence[TrustAnchor],
-        clock: Clock,
+        clock: Clock | None = None,
         *,
         profile: OBProfile = OB_V314,
         network: Network | None = None,
@@ -235,7 +235,7 @@ class OBVerifier:
             raise JoselabError("OBVerifier needs either a network (to fetch keys at the trust anchor) or keys")
         self.expected = expected
         self.anchors = {anchor.name: anchor for anchor in trust_anchors}
-        self.clock = clock
+        self.clock = clock if clock is not None else SystemClock()  # production default: the real time
         self.profile = profile
         self.leeway = leeway
         self.accepted_cty = tuple(accepted_cty)

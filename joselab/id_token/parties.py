@@ -1,43 +1,20 @@
-"""Scenario 3: the OpenID Connect ID token (OpenID Connect Core 1.0 incorporating errata set 2).
+"""The demo parties of scenario 3 (OpenID Connect), around the validator of
+:mod:`joselab.id_token.validator`.
 
-Three parts, all real:
+Both are real:
 
 * :class:`OpenIDProvider`, an OP on 127.0.0.1 with a discovery document (OpenID Connect Discovery 1.0
   §3, §4), a JWK Set, an authorization endpoint that approves a demo user without a login page and
   redirects with ``code`` and ``state`` (Core §3.1.2), and a token endpoint that checks PKCE S256
   (RFC 7636 §4.6) and answers with an ID token (Core §2, §3.1.3.3, §3.1.3.6), signed and, when the
   client registered for it, then encrypted (Core §2, §16.14; a Nested JWT, RFC 7519 §5.2);
-* :class:`IdTokenValidator`, the client's side: Core §3.1.3.7 steps 1-13 in the spec's order, one
-  trace row (or more) per step labelled ``OIDC Core §3.1.3.7 (N)``, then ``at_hash`` (§3.1.3.8,
-  which points to §3.2.2.9) and ``c_hash`` (§3.3.2.10; the claim is defined in §3.3.2.11);
 * :class:`RelyingParty`, the client that runs the authorization code flow (or the hybrid flow,
   ``code id_token``) with ``state``, ``nonce`` and PKCE, follows the redirect's ``Location`` itself
   (no browser), checks who answered (``iss``, RFC 9207 §2.4), redeems the code and validates.
 
-On the order of OIDC Core §3.1.3.7: steps 2-5 compare ``iss``, ``aud`` and ``azp`` *before* the signature is
-checked at step 6, as the spec lists them. Nothing is trusted or used before step 6 passes (the trace
-hands back the claims only when every row passed); comparing first is what picks the keys step 6 may
-use ("the keys provided by the Issuer") and the client_secret of step 8 ("corresponding to the
-client_id contained in the aud").
-
-:func:`token_hash` computes ``at_hash`` / ``c_hash`` (and FAPI 1 Advanced's ``s_hash``): the
-base64url of the left-most half of the hash of the ASCII value, the hash being the one JWA (RFC 7518
-§3.1) names for the ID token's ``alg``: SHA-256 for ``*256``, SHA-384 for ``*384``, SHA-512 for
-``*512``. JWA names no hash for ``EdDSA`` / ``Ed25519`` / ``Ed448``, and Core errata set 2 says
-nothing about them. joselab follows the OpenID Connect working group's consensus (its issue #1125,
-which certified providers and several libraries implement; not yet in a published specification):
-Ed25519 → SHA-512, left 32 bytes; Ed448 → SHAKE256 with a 114-byte output, left 57 bytes. ``EdDSA``
-names no curve, so the curve of the key that verified the token decides.
-
-Hybrid flow (``response_type=code id_token``, OIDC Core §3.3): the authorization response carries an ID
-token beside the code, a detached signature over the response: ``c_hash`` binds the code (REQUIRED,
-§3.3.2.11), ``s_hash`` binds ``state`` (FAPI 1 Advanced §5.1.1, as UK Open Banking uses it). Both ID
-tokens of one authentication carry the same ``nonce`` (§3.3.3.6), so the replay store accepts that
-nonce twice for that authentication (keyed by the code both tokens are bound to) and never for another.
-
-Mix-up (RFC 9700 §4.4): a client of several OPs checks that the authorization response came from the
-OP it sent the request to: the OP's ``iss`` response parameter (RFC 9207 §2.4) and one redirect URI
-per OP (RFC 9700 §4.4.2.2).
+Production defaults: without ``ids`` both use :class:`~joselab.clock.RandomIds` (``state``, ``nonce``,
+PKCE verifiers, codes, ``jti``); without ``signing_keys`` the OP makes fresh keys. The demos pass
+:class:`~joselab.clock.DemoIds` and :func:`demo_signing_keys` explicitly.
 """
 
 from __future__ import annotations
@@ -45,7 +22,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,61 +30,22 @@ from urllib.parse import parse_qs, quote_plus, urlencode, urlsplit
 
 from jwcrypto import jwk
 
-from .claims import (
-    audiences,
-    check_audience,
-    check_expiry,
-    check_issued_at,
-    check_issuer,
-    check_not_before,
-    is_numeric_date,
-    normalise_typ,
-)
-from .clock import Clock, DemoIds, IdSource
-from .compact import CompactJWS, b64url_encode
-from .errors import (
-    AlgorithmNotAllowed,
+from ..clock import Clock, IdSource, RandomIds
+from ..compact import b64url_encode
+from ..errors import (
     FetchError,
-    InvalidAudience,
     InvalidClaim,
     InvalidIssuer,
-    InvalidType,
     JoselabError,
-    KeyNotFound,
     MissingClaim,
-    ReplayDetected,
-    UnexpectedTokenKind,
-    ValidationError,
 )
-from .jwe import decrypt_jwe, encrypt_compact
-from .jws import select_key, sign_compact, verify_jws
-from .keys import DemoKey, KeyBinding, as_jwk, demo_key, load_jwks, public_jwks
-from .parties.http import LocalServer, Network, Request, Response, json_response
-from .parties.store import Database, ReplayStore
-from .trace import Trace, as_evidence
-
-__all__ = [
-    "DEMO_ACR",
-    "DEMO_AMR",
-    "DEMO_SUBJECT",
-    "AuthorizationRequest",
-    "AuthorizationResponse",
-    "ClientRegistration",
-    "IdTokenValidator",
-    "OpenIDProvider",
-    "RelyingParty",
-    "TokenResponse",
-    "hash_alg_for",
-    "pkce_challenge",
-    "token_hash",
-]
-
-STEP = "OIDC Core §3.1.3.7 ({})"
-AT_HASH_SECTION = "OIDC Core §3.1.3.8, §3.2.2.9"
-C_HASH_SECTION = "OIDC Core §3.3.2.10, §3.3.2.11"
-S_HASH_SECTION = "FAPI 1 Advanced §5.1.1"
-#: Where the EdDSA hashes come from: not a published section (see the module docstring).
-EDDSA_HASH_SOURCE = "OpenID Connect WG consensus (connect issue #1125), not yet in a published spec"
+from ..jwe import encrypt_compact
+from ..jws import sign_compact
+from ..keys import DemoKey, as_jwk, demo_key, generate_key, load_jwks, public_jwks
+from ..parties.http import LocalServer, Network, Request, Response, json_response
+from ..parties.store import Database, ReplayStore
+from ..trace import Trace, as_evidence
+from .validator import C_HASH_SECTION, S_HASH_SECTION, IdTokenValidator, _secret_key, token_hash
 
 #: The demo user the OP approves without a login page (``sub`` from Core §3.1.3.3's example).
 DEMO_SUBJECT = "248289761001"
@@ -123,59 +60,15 @@ SUPPORTED_ALGS = (
     "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512",
     "Ed25519", "Ed448", "EdDSA", "HS256", "HS384", "HS512",
 )  # fmt: skip
-_HASHES = {"256": hashlib.sha256, "384": hashlib.sha384, "512": hashlib.sha512}
-_EDDSA_HASHES = {"Ed25519": "SHA-512", "Ed448": "SHAKE256"}
 #: Response types the OP and the client support: the code flow and the hybrid flow with an ID token.
 RESPONSE_TYPES = ("code", "code id_token")
 _ENC_ALGS = ("RSA-OAEP-256", "ECDH-ES+A256KW")
 _ENC_ENCS = ("A256GCM",)
 
 
-# -- at_hash, c_hash, PKCE ------------------------------------------------------------------------
-def hash_alg_for(alg: str, crv: str | None = None, *, section: str = AT_HASH_SECTION) -> str:
-    """The hash for ``at_hash`` / ``c_hash`` / ``s_hash`` of an ID token signed with ``alg``.
-
-    ``HS``/``RS``/``PS``/``ES`` with 256, 384 or 512: the SHA-2 hash JWA (RFC 7518 §3.1) names.
-    ``Ed25519`` → SHA-512 and ``Ed448`` → SHAKE256, by the OpenID Connect working group's consensus
-    (:data:`EDDSA_HASH_SOURCE`); for ``EdDSA`` the curve ``crv`` of the verifying key decides (RFC 9864
-    names the two fully specified algorithms). Anything else raises
-    :class:`~joselab.errors.AlgorithmNotAllowed`, citing ``section`` (the claim's own)."""
-    if isinstance(alg, str) and alg[:2] in ("HS", "RS", "PS", "ES") and alg[2:] in _HASHES:
-        return f"SHA-{alg[2:]}"
-    curve = alg if alg in _EDDSA_HASHES else crv if alg == "EdDSA" else None
-    if curve in _EDDSA_HASHES:
-        return _EDDSA_HASHES[curve]
-    detail = "EdDSA and no Ed25519/Ed448 key to name the curve" if alg == "EdDSA" else "JWA names no hash for it"
-    raise AlgorithmNotAllowed("alg names the hash for the hash claim", section, f"alg = {json.dumps(alg)[:30]}: {detail}")
-
-
-def token_hash(value: str, alg: str, crv: str | None = None, *, section: str = AT_HASH_SECTION) -> str:
-    """``at_hash`` / ``c_hash`` / ``s_hash`` of ``value`` for an ID token signed with ``alg``: base64url
-    of the left-most half of the hash of the octets of its ASCII representation (OIDC Core §3.1.3.6,
-    §3.2.2.9, §3.3.2.10, §3.3.2.11; FAPI 1 Advanced §5.1.1). RS256 hashes with SHA-256 and keeps 128
-    bits; Ed25519 with SHA-512 and keeps 32 bytes; Ed448 with SHAKE256 (114 bytes) and keeps 57."""
-    name = hash_alg_for(alg, crv, section=section)
-    if not isinstance(value, str):
-        raise InvalidClaim("hashed value is a string", section, f"got {type(value).__name__}")
-    try:
-        octets = value.encode("ascii")
-    except UnicodeEncodeError:
-        raise InvalidClaim("hashed value is ASCII", section, "non-ASCII characters") from None
-    if name == "SHAKE256":
-        full = hashlib.shake_256(octets).digest(114)  # Ed448's hash, with Ed448's output length (RFC 8032 §5.2)
-    else:
-        full = _HASHES[name[4:]](octets).digest()
-    return b64url_encode(full[: len(full) // 2])
-
-
 def pkce_challenge(verifier: str) -> str:
     """``code_challenge`` for method S256: BASE64URL(SHA256(ASCII(code_verifier))) (RFC 7636 §4.2)."""
     return b64url_encode(hashlib.sha256(verifier.encode("ascii")).digest())
-
-
-def _secret_key(secret: str) -> jwk.JWK:
-    """Core §3.1.3.7 step 8 (and §10.1): the MAC key is the octets of the UTF-8 client_secret."""
-    return jwk.JWK(kty="oct", k=b64url_encode(secret.encode("utf-8")))
 
 
 def _host(url: str) -> str | None:
@@ -191,6 +84,12 @@ def _with_kid(key: jwk.JWK) -> jwk.JWK:
     if "kid" in key:
         return key
     return jwk.JWK(**{**key.export(as_dict=True), "kid": key.thumbprint()})
+
+
+def demo_signing_keys() -> dict[str, DemoKey]:
+    """The demo OP's keys, one per algorithm: published example keys (:func:`joselab.keys.demo_keys`),
+    for reproducible demos only, never for production."""
+    return {"RS256": demo_key("rfc7515-a2-rsa"), "PS256": demo_key("rfc7517-a2-rsa"), "Ed25519": demo_key("rfc8037-ed25519")}
 
 
 # -- registration ---------------------------------------------------------------------------------
@@ -237,8 +136,10 @@ class OpenIDProvider:
     RFC 7636 §4.6). Codes live in a sqlite file and are one-time (RFC 6749 §4.1.2).
 
     Keys: ``signing_keys`` maps each signature algorithm to its own key, so a key serves one
-    algorithm (RFC 8725 §3.1); by default RS256 → RFC 7515 Appendix A.2's RSA key, PS256 → RFC 7517
-    Appendix A.2's RSA key, Ed25519 → RFC 8037 Appendix A.1's key (all published example keys). The
+    algorithm (RFC 8725 §3.1); by default a fresh key each for RS256, PS256 and Ed25519 (no demo key
+    unless asked for). The demos pass :func:`demo_signing_keys`: RS256 → RFC 7515 Appendix A.2's RSA
+    key, PS256 → RFC 7517 Appendix A.2's RSA key, Ed25519 → RFC 8037 Appendix A.1's key (all published
+    example keys). The
     JWK Set publishes each with its ``alg`` and ``use: sig``; the metadata lists those algorithms
     (and HS256, MACed with a client's secret, OIDC Core §10.1). Access tokens are signed with
     ``access_token_alg``'s key. Every authorization response carries ``iss`` (RFC 9207 §2).
@@ -265,11 +166,8 @@ class OpenIDProvider:
         ):
             raise JoselabError("issuer_path starts with / and has no trailing /, query or fragment (OIDC Discovery §3, issuer)")
         if signing_keys is None:
-            signing_keys = {
-                "RS256": demo_key("rfc7515-a2-rsa"),
-                "PS256": demo_key("rfc7517-a2-rsa"),
-                "Ed25519": demo_key("rfc8037-ed25519"),
-            }
+            # No demo key unless asked for (demo_signing_keys()): fresh keys for each algorithm.
+            signing_keys = {alg: generate_key(alg) for alg in ("RS256", "PS256", "Ed25519")}
         self.signing_keys: dict[str, jwk.JWK] = {alg: _with_kid(as_jwk(k)) for alg, k in signing_keys.items()}
         if any(alg.startswith("HS") or alg == "none" for alg in self.signing_keys):
             raise JoselabError("signing_keys holds asymmetric keys; HS* ID tokens are MACed with the client's secret")
@@ -282,7 +180,7 @@ class OpenIDProvider:
         #: The key access tokens are signed with (``access_token_alg``'s).
         self.key: jwk.JWK = self.signing_keys[access_token_alg]
         self.clock = clock
-        self.ids = ids if ids is not None else DemoIds(3)
+        self.ids = ids if ids is not None else RandomIds()  # production default; demos pass DemoIds(3)
         self.id_token_lifetime = id_token_lifetime
         self.access_token_lifetime = access_token_lifetime
         self.code_lifetime = code_lifetime
@@ -566,416 +464,6 @@ class OpenIDProvider:
         return f"<OpenIDProvider {self.issuer} ({len(self.clients)} clients)>"
 
 
-# -- the client-side validator --------------------------------------------------------------------
-class IdTokenValidator:
-    """The client's validation of an ID token: OIDC Core §3.1.3.7 steps 1-13, then ``at_hash`` and
-    ``c_hash``. One validator per client registration.
-
-    * ``issuer``: the OP's Issuer Identifier from discovery (step 2, exact match);
-    * ``client_id``, ``trusted_audiences`` (step 3: any other audience is refused);
-    * ``keys``: the OP's published keys (step 6); ``client_secret`` for HS* (step 8);
-    * ``id_token_signed_response_alg``: the registered alg, RS256 by default (step 7); ``algorithms``
-      is the allowlist the JWS layer applies first (RFC 8725 §3.1), the registered alg by default;
-    * ``decryption_key`` with ``encryption_alg`` and ``encryption_enc`` when the client registered
-      for encrypted ID tokens (step 1);
-    * ``nonce_store`` remembers nonces (step 11, replay); ``iat_window`` (step 10) bounds how long;
-    * ``max_lifetime`` bounds ``exp - iat`` (a policy, with step 10: an ID token is short-lived, and
-      one that claims to live for years is refused);
-    * ``require_hashes`` (joselab policy) refuses a token-response ID token without ``at_hash`` /
-      ``c_hash``, which OIDC Core makes OPTIONAL there (§3.1.3.6, §3.3.2.11); ``require_s_hash`` refuses a
-      front-channel ID token without ``s_hash`` (FAPI 1 Advanced §5.1.1's detached signature).
-
-    Explicit typing (RFC 8725 §3.11, §3.12): Core registers no ``typ`` for ID tokens, so the rule that
-    keeps other JWTs out is that ``typ``, if present, is ``JWT``: an RFC 9068 access token
-    (``at+jwt``) or a logout token (``logout+jwt``) is never an ID token here.
-    """
-
-    def __init__(
-        self,
-        *,
-        issuer: str,
-        client_id: str,
-        keys: jwk.JWKSet,
-        clock: Clock,
-        nonce_store: ReplayStore,
-        client_secret: str | None = None,
-        id_token_signed_response_alg: str = "RS256",
-        algorithms: Collection[str] | None = None,
-        trusted_audiences: Collection[str] = (),
-        decryption_key: jwk.JWK | None = None,
-        encryption_alg: str | None = None,
-        encryption_enc: str | None = None,
-        leeway: int = 60,
-        iat_window: int = 600,
-        max_lifetime: int = 3600,
-        require_hashes: bool = False,
-        binding: KeyBinding | None = None,
-        require_s_hash: bool = False,
-    ) -> None:
-        if (decryption_key is None) != (encryption_alg is None) or (encryption_alg is None) != (encryption_enc is None):
-            raise JoselabError("decryption_key, encryption_alg and encryption_enc go together (step 1)")
-        self.issuer = issuer
-        self.client_id = client_id
-        self.keys = keys
-        self.clock = clock
-        self.nonce_store = nonce_store
-        self.client_secret = client_secret
-        self.registered_alg = id_token_signed_response_alg
-        self.algorithms = tuple(a for a in (algorithms or (id_token_signed_response_alg,)) if a != "none")
-        self.trusted_audiences = tuple(trusted_audiences)
-        self.decryption_key = decryption_key
-        self.encryption_alg = encryption_alg
-        self.encryption_enc = encryption_enc
-        self.leeway = leeway
-        self.iat_window = iat_window
-        self.max_lifetime = max_lifetime
-        self.require_hashes = require_hashes
-        self.binding = binding  # RFC 8725 §3.1: the one algorithm of each key (joselab.keys.KeyBinding)
-        self.require_s_hash = require_s_hash
-
-    @property
-    def encrypted(self) -> bool:
-        return self.decryption_key is not None
-
-    def validate(
-        self,
-        token: str,
-        *,
-        nonce: str | None,
-        access_token: str | None = None,
-        code: str | None = None,
-        state: str | None = None,
-        max_age: int | None = None,
-        acr_values: Sequence[str] | None = None,
-        front_channel: bool = False,
-        hybrid: bool = False,
-        front_claims: Mapping[str, Any] | None = None,
-        strict: bool = False,
-    ) -> Trace:
-        """Validate ``token`` as the ID token answering an authentication request that sent
-        ``nonce`` (and ``max_age`` / ``acr_values`` if given); check ``at_hash`` against
-        ``access_token``, ``c_hash`` against ``code`` and ``s_hash`` against ``state`` when those are
-        given. On success ``trace.result`` is the claims set.
-
-        ``front_channel``: the ID token came in a hybrid authorization response (OIDC Core §3.3.2.12 →
-        §3.2.2.11): ``c_hash`` is then REQUIRED (§3.3.2.11). ``hybrid``: it is one of the two ID tokens
-        of a hybrid authentication (front channel, token response), which carry the same ``nonce``
-        (§3.3.3.6): step 11's replay row accepts that nonce for both, and only for the authentication
-        of this ``code``. ``front_claims``: the validated front-channel ID token of the same
-        authentication, whose ``iss`` and ``sub`` this token's must equal (§3.3.3.6)."""
-        hybrid = hybrid or front_channel
-        title = "OIDC Core §3.3.2.12: front-channel ID token at the client" if front_channel else None
-        trace = Trace(title or "OIDC Core §3.1.3.7: ID token validation at the client")
-        with trace.run():
-            jws_token = self._step1(trace, token)
-            parsed = verify_jws(
-                trace,
-                jws_token,
-                self._key_for,
-                self.algorithms,
-                signature_section=STEP.format(6),
-                check_header=lambda p: self._before_signature(trace, p),
-                binding=self.binding,
-            )
-            claims = parsed.claims()
-            alg = parsed.header["alg"]
-            owner = hashlib.sha256(str(code).encode("utf-8", "replace")).hexdigest() if hybrid and code else ""
-            self._steps_7_to_13(trace, alg, claims, nonce=nonce, max_age=max_age, acr_values=acr_values, owner=owner)
-            crv = None if alg.startswith("HS") else self._key_for(parsed.header).get("crv")
-            self._hashes(trace, alg, crv, claims, access_token=access_token, code=code, state=state, front_channel=front_channel)
-            if front_claims is not None:
-                same = all(n in front_claims and claims.get(n) == front_claims[n] for n in ("iss", "sub"))
-                trace.check(
-                    "OIDC Core §3.3.3.6",
-                    "iss and sub identical to the front-channel ID token's",
-                    same,
-                    "identical" if same else "they differ (or no front-channel ID token passed): not the same authentication",
-                    InvalidClaim,
-                )
-            trace.result = claims
-        return trace.raise_for_failure() if strict else trace
-
-    # -- step 1 -------------------------------------------------------------------------------
-    def _step1(self, trace: Trace, token: str) -> str:
-        section = STEP.format(1)
-        # Tell JWE from JWS by counting the parts (RFC 7516 §9); the parsers below do the rest.
-        kind = "JWE" if isinstance(token, str) and token.count(".") == 4 else "JWS"
-        if not self.encrypted:
-            trace.check(
-                section,
-                "not encrypted (no encryption registered)",
-                kind != "JWE",
-                "a JWE arrived, but this client registered no ID token encryption" if kind == "JWE" else "a JWS, as registered",
-                UnexpectedTokenKind,
-            )
-            return token
-        trace.check(
-            section,
-            f"encrypted, as registered ({self.encryption_alg} / {self.encryption_enc})",
-            kind == "JWE",
-            "a JWE" if kind == "JWE" else "an unencrypted token: refused, encryption was registered",
-            UnexpectedTokenKind,
-        )
-        assert self.decryption_key is not None and self.encryption_alg and self.encryption_enc
-        parsed, plaintext = decrypt_jwe(
-            trace, token, self.decryption_key, [self.encryption_alg], [self.encryption_enc], section=section, binding=self.binding
-        )
-        cty = parsed.header.get("cty")
-        trace.check(
-            "RFC 7519 §5.2",
-            "cty is JWT: a signed JWT is nested inside",
-            isinstance(cty, str) and normalise_typ(cty) == "jwt",
-            f"cty = {as_evidence(cty)}",
-            InvalidType,
-        )
-        try:
-            return plaintext.decode("ascii")
-        except UnicodeDecodeError:
-            raise UnexpectedTokenKind("nested token is a compact JWS", "RFC 7519 §7.2", "plaintext is not ASCII") from None
-
-    # -- steps 2-5, on the parsed but not yet verified token ------------------------------------
-    def _before_signature(self, trace: Trace, parsed: CompactJWS) -> None:
-        typ = parsed.header.get("typ")
-        trace.check(
-            "RFC 8725 §3.11",
-            "typ absent or JWT (not an access token or another kind of JWT)",
-            "typ" not in parsed.header or (isinstance(typ, str) and normalise_typ(typ) == "jwt"),  # typ: null is not absent
-            f"typ = {as_evidence(typ)}",
-            InvalidType,
-        )
-        claims = parsed.claims()
-        required = ("iss", "sub", "aud", "exp", "iat")
-        missing = [n for n in required if n not in claims]
-        trace.check(
-            "OIDC Core §2",
-            "required claims present: " + ", ".join(required),
-            not missing,
-            f"missing {missing}" if missing else "all present",
-            MissingClaim,
-        )
-        sub = claims["sub"]
-        trace.check(
-            "OIDC Core §2",
-            "sub is a string of 1-255 ASCII characters",
-            isinstance(sub, str) and 0 < len(sub) <= 255 and sub.isascii(),
-            f"sub = {as_evidence(sub)}",
-            InvalidClaim,
-        )
-        check_issuer(trace, claims, self.issuer, STEP.format(2))
-        check_audience(trace, claims, self.client_id, STEP.format(3), trusted=self.trusted_audiences)
-        # Steps 4-5 as errata set 2 rewrote them: azp matters only under an extension that defines it
-        # (joselab uses none, so only its form is checked, OIDC Core §2), and step 5's "MAY": when azp is there,
-        # it must be this client. The pre-errata rule "several audiences: azp SHOULD be present" is gone.
-        if "azp" not in claims:
-            trace.check(STEP.format(4), "azp absent (no extension in use defines it)", True, "absent")
-            return
-        azp = claims["azp"]
-        trace.check(
-            STEP.format(4),
-            "azp is a StringOrURI (no extension in use defines more)",
-            isinstance(azp, str) and bool(azp),
-            f"azp = {as_evidence(azp)}",
-            InvalidClaim,
-        )
-        trace.check(
-            STEP.format(5),
-            f"azp equals the client_id {as_evidence(self.client_id)}",
-            azp == self.client_id,
-            f"azp = {as_evidence(azp)}",
-            InvalidAudience,
-        )
-
-    def _key_for(self, header: Mapping[str, Any]) -> jwk.JWK | None:
-        """Step 6 uses the Issuer's keys; step 8 says an HS* MAC key is the client_secret."""
-        alg = header.get("alg")
-        if isinstance(alg, str) and alg.startswith("HS"):
-            if not self.client_secret:
-                raise KeyNotFound("HS* key is the client_secret", STEP.format(8), "this client has no client_secret")
-            return _secret_key(self.client_secret)
-        return select_key(self.keys, header)
-
-    # -- steps 7-13 ---------------------------------------------------------------------------
-    def _steps_7_to_13(
-        self,
-        trace: Trace,
-        alg: str,
-        claims: Mapping[str, Any],
-        *,
-        nonce: str | None,
-        max_age: int | None,
-        acr_values: Sequence[str] | None,
-        owner: str = "",
-    ) -> None:
-        trace.check(
-            STEP.format(7),
-            f"alg is the registered id_token_signed_response_alg {self.registered_alg}",
-            alg == self.registered_alg,
-            f"alg = {alg}",
-            AlgorithmNotAllowed,
-        )
-        if alg.startswith("HS"):
-            auds = audiences(claims) or []
-            # "the behavior is unspecified if the aud is multi-valued": refuse rather than guess.
-            trace.check(
-                STEP.format(8),
-                "MAC key was the UTF-8 client_secret of the one client in aud",
-                len(auds) == 1 and auds[0] == self.client_id,
-                f"aud has {len(auds)} values",
-                InvalidAudience,
-            )
-        else:
-            trace.check(STEP.format(8), "not a MAC alg: the Issuer's published key was used", True, f"alg = {alg}")
-        check_expiry(trace, claims, self.clock, self.leeway, STEP.format(9))
-        if "nbf" in claims:
-            # Core defines no nbf for ID tokens, but a JWT that carries one "MUST NOT be accepted"
-            # before it (RFC 7519 §4.1.5); without this row a future-dated token passed.
-            check_not_before(trace, claims, self.clock, self.leeway, "RFC 7519 §4.1.5")
-        check_issued_at(
-            trace, claims, self.clock, self.leeway, STEP.format(10), max_age=self.iat_window, max_lifetime=self.max_lifetime
-        )
-        self._step11(trace, claims, nonce, owner)
-        section = STEP.format(12)
-        if acr_values:
-            acr = claims.get("acr")
-            trace.check(
-                section,
-                f"acr is one of the requested {list(acr_values)}",
-                acr in acr_values,
-                f"acr = {as_evidence(acr)}",
-                InvalidClaim,
-            )
-        else:
-            trace.check(section, "acr not requested: nothing to check", True, f"acr = {as_evidence(claims.get('acr'))}")
-        section = STEP.format(13)
-        if max_age is None:
-            trace.check(section, "max_age not sent: nothing to check", True, "auth_time not requested")
-            return
-        auth_time = claims.get("auth_time")
-        trace.check(
-            section,
-            "auth_time present (max_age was sent, Core §2)",
-            "auth_time" in claims,
-            "absent" if auth_time is None else "present",
-            MissingClaim,
-        )
-        trace.check(
-            section,
-            "auth_time is a NumericDate",
-            is_numeric_date(auth_time),
-            f"auth_time = {as_evidence(auth_time)}",
-            InvalidClaim,
-        )
-        now = self.clock.now()
-        age = now - auth_time
-        trace.check(
-            section,
-            f"authenticated at most max_age={max_age}s ago (+{self.leeway}s leeway, joselab policy)",
-            age <= max_age + self.leeway,
-            f"{int(age)}s since auth_time",
-            InvalidClaim,
-        )
-
-    def _step11(self, trace: Trace, claims: Mapping[str, Any], nonce: str | None, owner: str = "") -> None:
-        section = STEP.format(11)
-        value = claims.get("nonce")
-        if nonce is None:
-            # Core §2: a nonce in the token that was never sent cannot be "equal to the one sent".
-            trace.check(
-                section,
-                "no nonce sent, and none in the token",
-                value is None,
-                "absent" if value is None else "present",
-                InvalidClaim,
-            )
-            return
-        trace.check(section, "nonce present", value is not None, "present" if value is not None else "absent", MissingClaim)
-        same = isinstance(value, str) and hmac.compare_digest(value.encode(), nonce.encode())
-        # Evidence never shows the nonce itself: it is a one-time secret of the client's session.
-        trace.check(section, "nonce equals the one sent in the request", same, "equal" if same else "differs", InvalidClaim)
-        iat = claims["iat"]
-        keep_until = int(max(claims["exp"], iat + self.iat_window)) + self.leeway
-        if not owner:
-            first = self.nonce_store.first_use(f"{self.client_id} {value}", keep_until, self.clock.now())
-            trace.check(
-                section, "nonce not seen before (replay)", first, "first use" if first else "already used", ReplayDetected
-            )
-            return
-        # Hybrid flow: both ID tokens of one authentication carry this nonce (OIDC Core §3.3.3.6). The
-        # store keys it to that authentication's code (by its SHA-256) and allows it twice.
-        first = self.nonce_store.first_use(f"{self.client_id} {value}", keep_until, self.clock.now(), owner=owner, max_uses=2)
-        trace.check(
-            section + ", §3.3.3.6",
-            "nonce not seen before, except in the other ID token of this authentication (replay)",
-            first,
-            "first use for this authentication" if first else "already used (another authentication, or a third time)",
-            ReplayDetected,
-        )
-
-    # -- at_hash, c_hash, s_hash -------------------------------------------------------------
-    def _hashes(
-        self,
-        trace: Trace,
-        alg: str,
-        crv: str | None,
-        claims: Mapping[str, Any],
-        *,
-        access_token: str | None,
-        code: str | None,
-        state: str | None,
-        front_channel: bool = False,
-    ) -> None:
-        rows = (
-            ("at_hash", access_token, "access token", AT_HASH_SECTION),
-            ("c_hash", code, "code", C_HASH_SECTION),
-            ("s_hash", state, "state", S_HASH_SECTION),
-        )
-        for name, value, what, section in rows:
-            if value is None:
-                continue
-            if name not in claims:
-                trace.check(section, *self._absent(name, front_channel), "absent", MissingClaim)
-                continue
-            try:
-                hash_name: str | None = hash_alg_for(alg, crv, section=section)
-            except ValidationError:
-                hash_name = None
-            trace.check(
-                section,
-                f"alg names the hash for {name}",
-                hash_name is not None,
-                f"alg = {alg}: {hash_name}" + (f" ({EDDSA_HASH_SOURCE})" if alg in ("EdDSA", *_EDDSA_HASHES) else "")
-                if hash_name
-                else f"alg = {alg}: no hash is defined for it",
-                AlgorithmNotAllowed,
-            )
-            assert hash_name is not None
-            try:
-                expected: str | None = token_hash(value, alg, crv, section=section)
-            except ValidationError:
-                expected = None
-            given = claims[name]
-            same = isinstance(given, str) and expected is not None and hmac.compare_digest(given, expected)
-            trace.check(
-                section,
-                f"{name} is the left half of the {hash_name} hash of the {what}",
-                same,
-                "matches" if same else f"does not match this {what}",
-                InvalidClaim,
-            )
-
-    def _absent(self, name: str, front_channel: bool) -> tuple[str, bool]:
-        """The row for a hash claim that is absent: its name, and whether that passes."""
-        if name == "s_hash":
-            if self.require_s_hash:
-                return "s_hash present (FAPI 1 Advanced: the ID token is a detached signature over state)", False
-            return "s_hash absent: only FAPI 1 Advanced defines it, and this client does not require it", True
-        if name == "c_hash" and front_channel:
-            return "c_hash present (REQUIRED with a code from the authorization endpoint)", False
-        if self.require_hashes:
-            return f"{name} present (joselab policy: this client requires it; Core makes it OPTIONAL here)", False
-        return f"{name} absent: OPTIONAL in this response (nothing to compare)", True
-
-
 # -- the client (relying party) -------------------------------------------------------------------
 @dataclass(frozen=True)
 class AuthorizationRequest:
@@ -1059,7 +547,7 @@ class RelyingParty:
         self.redirect_uri = registration.redirect_uris[0]
         self.issuer = issuer
         self.clock = clock
-        self.ids = ids if ids is not None else DemoIds(7)
+        self.ids = ids if ids is not None else RandomIds()  # production default; demos pass DemoIds(7)
         self.decryption_key = decryption_key
         self.trusted_audiences = tuple(trusted_audiences)
         self.leeway = leeway
