@@ -229,7 +229,9 @@ class AuthorizationServer:
         if issuer_path and (
             not issuer_path.startswith("/") or issuer_path.endswith("/") or "?" in issuer_path or "#" in issuer_path
         ):
-            raise KeySetError("issuer_path starts with / and has no query or fragment (RFC 8414 §2), nor a trailing / (joselab policy)")
+            raise KeySetError(
+                "issuer_path starts with / and has no query or fragment (RFC 8414 §2), nor a trailing / (joselab policy)"
+            )
         self.path = issuer_path
         self.server = LocalServer(host, network)
         self.clock = clock
