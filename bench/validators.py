@@ -260,7 +260,7 @@ def software_statement_case(workdir: Path, rounds: int) -> Case:
     ids = RandomIds()
     directory = Directory(Network(), clock=clock, ids=ids)
     client = Client(DEMO_SOFTWARE, clock=clock, ids=ids)
-    directory.enroll(DEMO_SOFTWARE, client.key)
+    directory.enroll(DEMO_SOFTWARE, client.key, alg=client.alg)
     ssa = directory.issue_ssa(DEMO_SOFTWARE)
     document = public_jwks(directory.key)
 
