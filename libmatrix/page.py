@@ -7,6 +7,7 @@ import textwrap
 from typing import Any
 
 from .recipes import Recipe, Unsupported, all_recipes
+from .recipes.times import check_times
 from .run import LIBRARIES, SCENARIOS
 
 TITLES = {
@@ -165,6 +166,14 @@ def render(summary: dict[str, Any]) -> str:
         "Those need a strict parse before the library's (`joselab.compact` is one), not a few more lines.",
         "",
     ]
+    lines += [
+        "Every library's snippets share these time checks, each raising the library's own exception:",
+        "",
+        "```python",
+        _source(check_times),
+        "```",
+        "",
+    ]
     for lib in LIBRARIES:
         lines += [f"### {lib}", ""]
         helper = next(
@@ -172,7 +181,7 @@ def render(summary: dict[str, Any]) -> str:
         )
         times = getattr(inspect.getmodule(helper), "_times", None)
         if times is not None:
-            lines += ["The time checks the snippets below share:", "", "```python", _source(times), "```", ""]
+            lines += ["Its time checks:", "", "```python", _source(times), "```", ""]
         for scenario in SCENARIOS:
             r = recipes.get((lib, scenario))
             if not isinstance(r, Recipe) or r.hardened is None:

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from authlib.integrations.base_client.sync_openid import OpenIDMixin
@@ -26,6 +25,7 @@ from joserfc.jws import extract_compact
 
 from ..context import Context
 from . import Recipe, Unsupported
+from .times import check_times
 
 RFC9068 = "https://docs.authlib.org/en/latest/specs/rfc9068.html"
 OIDC = "https://docs.authlib.org/en/latest/specs/oidc.html"
@@ -75,17 +75,7 @@ def id_token(ctx: Context, token: Any, body: bytes | None, options: frozenset[st
 
 # -- with the lines a reader adds ----------------------------------------------------------------
 def _times(claims: dict[str, Any], bound: int | None, lifetime: bool = True) -> None:
-    # NumericDates as integers (not bool, float or text), checked against the clock, and a bound on
-    # the lifetime (or, for a statement without exp, on the age): joselab policy, not the spec's.
-    now, leeway = int(time.time()), 60
-    for name in ("iat", "exp", "nbf"):
-        if name in claims and type(claims[name]) is not int:
-            raise InvalidTokenError()
-    iat = claims["iat"]
-    if iat > now + leeway or claims.get("nbf", now) > now + leeway or claims.get("exp", now + 1) <= now - leeway:
-        raise InvalidTokenError()
-    if bound and ((lifetime and claims["exp"] - iat > bound) or (not lifetime and now - iat > bound)):
-        raise InvalidTokenError()
+    check_times(claims, bound, InvalidTokenError, lifetime=lifetime)
 
 
 def access_token_hardened(ctx: Context, token: Any, body: bytes | None) -> Any:

@@ -20,6 +20,7 @@ from joserfc.registry import HeaderParameter
 
 from ..context import OB_IAT, OB_ISS, OB_MEMBERS, OB_TAN, Context
 from . import Recipe
+from .times import check_times
 
 JWT_GUIDE = "https://jose.authlib.org/en/guide/jwt/"
 JWS_GUIDE = "https://jose.authlib.org/en/guide/jws/"
@@ -74,17 +75,7 @@ def ob_signature(ctx: Context, token: Any, body: bytes | None, options: frozense
 
 # -- with the lines a reader adds ----------------------------------------------------------------
 def _times(claims: dict[str, Any], bound: int | None, lifetime: bool = True) -> None:
-    # NumericDates as integers (not bool, float or text), checked against the clock, and a bound on
-    # the lifetime (or, for a statement without exp, on the age): joselab policy, not the spec's.
-    now, leeway = int(time.time()), 60
-    for name in ("iat", "exp", "nbf"):
-        if name in claims and type(claims[name]) is not int:
-            raise InvalidClaimError(name)
-    iat = claims["iat"]
-    if iat > now + leeway or claims.get("nbf", now) > now + leeway or claims.get("exp", now + 1) <= now - leeway:
-        raise InvalidClaimError("time")
-    if bound and ((lifetime and claims["exp"] - iat > bound) or (not lifetime and now - iat > bound)):
-        raise InvalidClaimError("lifetime")
+    check_times(claims, bound, InvalidClaimError, lifetime=lifetime)
 
 
 def access_token_hardened(ctx: Context, token: Any, body: bytes | None) -> Any:

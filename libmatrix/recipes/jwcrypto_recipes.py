@@ -19,6 +19,7 @@ from jwcrypto.common import JWException, JWSEHeaderParameter
 
 from ..context import OB_IAT, OB_ISS, OB_MEMBERS, OB_TAN, Context
 from . import Recipe
+from .times import check_times
 
 JWT_DOC = "https://jwcrypto.readthedocs.io/en/latest/jwt.html"
 JWS_DOC = "https://jwcrypto.readthedocs.io/en/latest/jws.html"
@@ -70,17 +71,7 @@ def ob_signature(ctx: Context, token: Any, body: bytes | None, options: frozense
 
 # -- with the lines a reader adds ----------------------------------------------------------------
 def _times(claims: dict[str, Any], bound: int | None, lifetime: bool = True) -> None:
-    # NumericDates as integers (not bool, float or text), checked against the clock, and a bound on
-    # the lifetime (or, for a statement without exp, on the age): joselab policy, not the spec's.
-    now, leeway = int(time.time()), 60
-    for name in ("iat", "exp", "nbf"):
-        if name in claims and type(claims[name]) is not int:
-            raise jwt.JWTInvalidClaimValue(name)
-    iat = claims["iat"]
-    if iat > now + leeway or claims.get("nbf", now) > now + leeway or claims.get("exp", now + 1) <= now - leeway:
-        raise jwt.JWTInvalidClaimValue("time")
-    if bound and ((lifetime and claims["exp"] - iat > bound) or (not lifetime and now - iat > bound)):
-        raise jwt.JWTInvalidClaimValue("lifetime")
+    check_times(claims, bound, jwt.JWTInvalidClaimValue, lifetime=lifetime)
 
 
 def _header(token: jwt.JWT) -> dict[str, Any]:

@@ -9,13 +9,13 @@ https://pyjwt.readthedocs.io/en/stable/api.html (``jwt.decode``, its options).
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import jwt
 
 from ..context import Context
 from . import Recipe, Unsupported
+from .times import check_times
 
 USAGE = "https://pyjwt.readthedocs.io/en/stable/usage.html"
 REQUIRE_AT = ["iss", "exp", "aud", "sub", "client_id", "iat", "jti"]  # RFC 9068 §2.2
@@ -109,17 +109,7 @@ def registration_request_hardened(ctx: Context, token: Any, body: bytes | None) 
 
 
 def _times(claims: dict[str, Any], bound: int | None, lifetime: bool = True) -> None:
-    # NumericDates as integers (not bool, float or text), checked against the clock, and a bound on
-    # the lifetime (or, for a statement without exp, on the age): joselab policy, not the spec's.
-    now, leeway = int(time.time()), 60
-    for name in ("iat", "exp", "nbf"):
-        if name in claims and type(claims[name]) is not int:
-            raise jwt.InvalidTokenError(name)
-    iat = claims["iat"]
-    if iat > now + leeway or claims.get("nbf", now) > now + leeway or claims.get("exp", now + 1) <= now - leeway:
-        raise jwt.InvalidTokenError("time")
-    if bound and ((lifetime and claims["exp"] - iat > bound) or (not lifetime and now - iat > bound)):
-        raise jwt.InvalidTokenError("lifetime")
+    check_times(claims, bound, jwt.InvalidTokenError, lifetime=lifetime)
 
 
 def _ob_refused(ctx: Context, token: Any, body: bytes | None) -> bool:
