@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import html
 import importlib.metadata
 import json
 import os
@@ -838,15 +839,37 @@ def size_table(servers: Sequence[HeaderServer], algs: Sequence[str] = SIZE_ALGOR
     return rows
 
 
-def format_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> str:
-    """Rows of dicts as a fixed-width text table (deterministic, so nbval can compare it)."""
+class Table(str):
+    """A fixed-width text table (what ``print`` and nbval see) that a notebook shows as an HTML
+    table, so that a wide row wraps inside its cells instead of breaking the columns apart."""
+
+    columns: list[str]
+    cells: list[list[str]]
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_pretty_(self, printer, cycle) -> None:  # IPython's plain-text form: the text itself
+        printer.text(str(self))
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>" for row in self.cells)
+        return f'<table class="jl-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def format_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> Table:
+    """Rows of dicts as a :class:`Table`: fixed-width text (deterministic, so nbval can compare
+    it) that renders as an HTML table in a notebook."""
     columns = list(columns or rows[0].keys())
     cells = [[str(row.get(c, "—")) for c in columns] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
     line = "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))
     out = [line, "  ".join("-" * w for w in widths)]
     out += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
-    return "\n".join(out)
+    table = Table("\n".join(out))
+    table.columns, table.cells = columns, cells
+    return table
 
 
 # --------------------------------------------------------------------------------------------------

@@ -328,3 +328,10 @@ def test_verify_with_joselab_fails_only_with_joselabs_errors(token):
     trace = algs.verify_with_joselab(token, "ML-DSA-44")
     assert not trace.ok
     assert isinstance(trace.error, JoselabError) and trace.error.section != "joselab"
+
+
+def test_format_table_renders_as_an_html_table_with_the_same_cells():
+    table = algs.format_table([{"a": "<1>", "bb": "22"}, {"a": "333"}])
+    assert repr(table) == str(table)  # the plain-text form nbval compares is the text table itself
+    page = table._repr_html_()
+    assert page.count("<tr>") == 3 and "<th>bb</th>" in page and "<td>&lt;1&gt;</td>" in page and "<td>—</td>" in page
