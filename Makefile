@@ -45,14 +45,14 @@ python-setup: $(STAMP)
 
 setup: $(STAMP) $(ASSETS) $(VENDOR)/joselab-widgets.js nginx
 
-# Chapter 7 measures Debian's nginx (its default header buffers) on 127.0.0.1. Installed where missing
+# Chapter 8 measures Debian's nginx (its default header buffers) on 127.0.0.1. Installed where missing
 # when running as root (as CI does); apt's policy-rc.d or a missing init keeps the packaged service
 # from starting, and the book never uses it: joselab.algorithms runs its own nginx in a temp prefix.
 nginx:
 	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { \
 	  if [ "$$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null \
 	    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null; }; \
-	  else echo "nginx is missing: run 'sudo apt-get install nginx' (chapter 7 measures it)" >&2; exit 1; fi; }
+	  else echo "nginx is missing: run 'sudo apt-get install nginx' (chapter 8 measures it)" >&2; exit 1; fi; }
 
 # Front-end files the site serves itself (see book/about-assets in the docs): pinned npm packages,
 # installed from the lock file and copied into $(VENDOR). No page loads from a third-party host.
@@ -123,7 +123,7 @@ LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(STAMP)
 	$(BIN)/jupyter lab $(LAB_ROOT) $(LAB_ARGS) notebooks/
 
-notebooks: setup   # chapter 6 needs node-oidc-provider (npm), chapter 7 nginx
+notebooks: setup   # chapter 7 needs node-oidc-provider (npm), chapter 8 nginx
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=300 $(NOTEBOOKS)
 
 clean:

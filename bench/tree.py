@@ -2,7 +2,7 @@
 
 The copy holds what git would see (tracked files plus untracked files that are not ignored), and
 the vendored front-end files (_vendor/, made by `make assets`). It never holds .venv: commands in
-the copy use the repository's .venv by absolute path. node_modules is linked, not copied: chapter 6
+the copy use the repository's .venv by absolute path. node_modules is linked, not copied: chapter 7
 runs node-oidc-provider from it, and nothing in the copy writes there.
 """
 

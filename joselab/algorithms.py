@@ -1,4 +1,4 @@
-"""Chapter 7, choosing algorithms: a JWE taken apart, fully specified names, post-quantum sizes.
+"""Chapter 8, choosing algorithms: a JWE taken apart, fully specified names, post-quantum sizes.
 
 Three measurements, each made for real and never typed:
 
@@ -177,7 +177,7 @@ def open_by_hand(section: str) -> list[Step]:
         cek = concat_kdf(shared, enc, 256)
         steps.append(Step("CEK: ECDH with epk, then Concat KDF", "RFC 7518 §4.6.2", _short(cek), cek == published_cek))
     else:
-        raise JoselabError(f"chapter 7 opens RSA-OAEP and ECDH-ES vectors, not {alg}")
+        raise JoselabError(f"chapter 8 opens RSA-OAEP and ECDH-ES vectors, not {alg}")
     iv_published = b64url_decode(vector["generated"]["iv"], "iv")
     steps.append(Step("IV", "RFC 7516 §5.1", _short(parsed.iv), parsed.iv == iv_published))
     aad = aad_of(parsed.protected_b64)

@@ -1,4 +1,4 @@
-"""Chapter 6, "Your own provider": joselab's validators pointed at an issuer URL, and nothing else.
+"""Chapter 7, "Your own provider": joselab's validators pointed at an issuer URL, and nothing else.
 
 A reader's own authorization server (Keycloak, Entra ID, Auth0, Okta, a bank's AS) is known to a
 verifier by one string, its issuer identifier. Everything else comes from it:

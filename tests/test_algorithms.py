@@ -1,4 +1,4 @@
-"""Chapter 7 (joselab.algorithms): the JWE taken apart on RFC 7520's values, the off-curve epk, the
+"""Chapter 8 (joselab.algorithms): the JWE taken apart on RFC 7520's values, the off-curve epk, the
 ML-DSA keys against RFC 9964 Appendix A, the names each library accepts, and the header limits of the
 real servers."""
 
@@ -21,7 +21,7 @@ from joselab.errors import InvalidSignature, JoselabError, ValidationError
 from joselab.keys import key_fits_alg
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK = ROOT / "notebooks" / "07_algorithms.ipynb"
+NOTEBOOK = ROOT / "notebooks" / "08_algorithms.ipynb"
 
 # RFC 9964 Appendix A: the all-zero seed's JWK thumbprints (RFC 9964 §6).
 RFC9964_KIDS = {
