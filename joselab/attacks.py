@@ -55,6 +55,7 @@ from cryptography.x509.oid import NameOID
 from jwcrypto import jwe, jwk
 from jwcrypto.jwa import JWA
 
+from . import cast
 from .access_token import AccessTokenValidator, AuthorizationServer, JwksCache
 from .claims import with_changes
 from .clock import DEMO_EPOCH, Clock, DemoIds, FixedClock, IdSource
@@ -112,7 +113,7 @@ __all__ = [
     "self_signed_certificate",
 ]
 
-ATTACKER_HOST = "attacker.example"
+ATTACKER_HOST = cast.ATTACKER_HOST
 
 #: Every spelling of "none" that differs only in letter case: 2**4 of them.
 NONE_CASINGS = tuple("".join(letters) for letters in itertools.product(*((c, c.upper()) for c in "none")))
@@ -337,7 +338,7 @@ def self_signed_certificate(key: jwk.JWK, common_name: str, *, not_before: int =
 
 
 class AttackerHost:
-    """The attacker's own server, ``https://attacker.example``, on the demo network (so on 127.0.0.1,
+    """The attacker's own server, Mallory's ``https://evil.example`` (:data:`joselab.cast.ATTACKER_HOST`), on the demo network (so on 127.0.0.1,
     like every party): ``/jwks.json`` serves the attacker's public key as a JWK Set, ``/cert.pem`` a
     self-signed certificate for it that claims to be ``impersonates``."""
 
@@ -797,7 +798,7 @@ def build_confusion_matrix(
     op = OpenIDProvider(
         offstage, clock=clock, store_dir=base, host=auth.server.host, signing_keys={alg: signing}, access_token_alg=alg, ids=ids
     )
-    rp = op.register(ClientRegistration("tpp-1", ("https://app.hobbiton.example/callback",), id_token_signed_response_alg=alg))
+    rp = op.register(ClientRegistration(cast.CLIENT_ID, cast.REDIRECT_URIS[:1], id_token_signed_response_alg=alg))
     databases = [Database(base / "confusion-replay.sqlite"), Database(base / "confusion-nonces.sqlite")]
     try:
         network.start()
@@ -805,8 +806,8 @@ def build_confusion_matrix(
         ssa = directory.issue_ssa(DEMO_SOFTWARE, software_jwks_endpoint=jwks_url)
         client = Client(DEMO_SOFTWARE, key=signing, alg=alg, clock=clock, ids=ids)
         request = client.registration_request(ssa, auth.issuer)
-        api = "https://api.bank.example"
-        access = auth.issue_access_token(sub="alice", client_id=rp.client_id, audience=api, scope="accounts")
+        api = cast.API
+        access = auth.issue_access_token(sub=cast.USER_SUB, client_id=rp.client_id, audience=api, scope="accounts")
         nonce = ids.token(16)
         id_token = op.issue_id_token(rp.client_id, nonce=nonce)
         tokens = dict(zip(TOKEN_KINDS, (ssa, request, access, id_token), strict=True))
@@ -855,7 +856,7 @@ def build_confusion_matrix(
 class MixUpOP(OpenIDProvider):
     """Deliberately hostile: the attacker's OP of RFC 9700 §4.4.1, over real HTTP.
 
-    A client that uses several OPs starts a login here (the user picked "op.attacker.example", or the
+    A client that uses several OPs starts a login here (the user picked Mallory's OP, or the
     attacker made the link). This OP's ``/authorize`` does not authenticate anyone: it redirects the
     browser to the honest OP's authorization endpoint with the same request, the client's
     ``client_id`` and ``redirect_uri`` *at the honest OP* substituted. The honest OP authenticates the
@@ -873,7 +874,7 @@ class MixUpOP(OpenIDProvider):
         honest_redirect_uri: str,
         **options: Any,
     ) -> None:
-        options.setdefault("host", "op.attacker.example")
+        options.setdefault("host", f"mixup.{cast.ATTACKER_HOST}")
         super().__init__(network, **options)
         self.honest_authorization_endpoint = honest_authorization_endpoint
         self.honest_client_id = honest_client_id

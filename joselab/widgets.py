@@ -52,6 +52,7 @@ from typing import Any
 import ipywidgets as w
 import traitlets
 
+from . import cast
 from .clock import FixedClock
 from .compact import MAX_TOKEN_LENGTH, b64url_decode, b64url_encode, parse_jws
 from .display import TokenView
@@ -307,8 +308,8 @@ def tamper(token: str, target: str, value: Any = REMOVE, resign: Resign | None =
     return f"{parsed.protected_b64}.{b64url_encode(encode_claims(claims))}.{parsed.signature_b64}"
 
 
-#: An attacker's own public key, for ``header.jwk`` (RFC 7515 Appendix A.3's published P-256 key).
-_ATTACKER_JWK = "rfc7515-a3-p256"
+#: An attacker's own public key, for ``header.jwk``: Mallory's, which no other party uses (:mod:`joselab.cast`).
+_ATTACKER_JWK = cast.ATTACKER_KEY
 
 
 def _label(value: Any) -> str:
@@ -328,9 +329,9 @@ def tamper_choices(target: str, current: Any = REMOVE, extra: Sequence[Any] = ()
         swap = {"RS": "PS", "PS": "RS", "ES": "PS", "HS": "RS"}.get(str(current)[:2], "RS")
         values += ["none", "HS256", f"{swap}256"]
     elif name == "jku":
-        values += ["https://attacker.example/jwks.json"]
+        values += [f"https://{cast.ATTACKER_HOST}/jwks.json"]
     elif name == "x5u":
-        values += ["https://attacker.example/cert.pem"]
+        values += [f"https://{cast.ATTACKER_HOST}/cert.pem"]
     elif name == "jwk":
         values += [public_jwks(demo_key(_ATTACKER_JWK))["keys"][0]]
     elif name == "kid":

@@ -68,7 +68,7 @@ from joselab.registration import DEMO_SOFTWARE
 from joselab.registration import build_demo as build_registration_demo
 
 AS_KEY = demo_key("rfc7515-a2-rsa").jwk
-MALLORY = demo_key("rfc7520-bilbo-rsa").jwk
+MALLORY = demo_key("rfc9500-rsa2048").jwk
 SAMWISE = demo_key("rfc7520-samwise-rsa").jwk
 
 
@@ -188,7 +188,7 @@ def test_jku_injection_fetches_from_the_attacker_only_when_naive(lab):
     before = lab.mallory.server.hits["/jwks.json"]
     result = lab.naive.validate(forged)
     assert result.accepted and lab.mallory.jwks_url in result.how
-    assert lab.mallory.server.hits["/jwks.json"] == before + 1  # a real request reached attacker.example
+    assert lab.mallory.server.hits["/jwks.json"] == before + 1  # a real request reached evil.example
     rejected(lab.validator.validate(forged), EmbeddedKeyRejected, "RFC 8725 §3.10")
     assert lab.mallory.server.hits["/jwks.json"] == before + 1  # joselab sent none
 
@@ -202,7 +202,7 @@ def test_x5u_injection_with_a_self_signed_certificate(lab):
 
 def test_key_url_member_is_checked():
     with pytest.raises(ValueError):
-        forge_key_url("a.b.c", MALLORY, member="x5c", url="https://attacker.example/")
+        forge_key_url("a.b.c", MALLORY, member="x5c", url="https://evil.example/")
 
 
 def test_naive_refuses_a_key_url_token_signed_by_another_key(lab):

@@ -194,7 +194,7 @@ def test_ssa_signature_length(demo):
 
 
 def test_ssa_tampered_roles_fail_the_signature(demo):
-    token = tamper_claims(demo.directory.issue_ssa(DEMO_SOFTWARE), software_roles=["AISP", "PISP"])
+    token = tamper_claims(demo.directory.issue_ssa(DEMO_SOFTWARE), software_roles=["AISP", "PISP", "CBPII"])
     rejected(check_ssa(demo, token), InvalidSignature, "RFC 7515 §5.2")
     outcome = demo.bank.register(demo.client.registration_request(token, demo.bank.issuer))
     assert outcome.body["error"] == INVALID_SOFTWARE_STATEMENT and outcome.request_trace is None

@@ -217,7 +217,7 @@ def test_tamper_lab_shows_which_check_catches_each_change():
     assert "REJECTED" in _text(lab.output.value) and "RFC 7519 §4.1.3 aud" in _text(lab.output.value)
     assert "re-signed with" in lab.output.value
     lab.controls["target"].value = "header.jku"
-    assert lab.controls["value"].value == '"https://attacker.example/jwks.json"'
+    assert lab.controls["value"].value == '"https://evil.example/jwks.json"'
     assert failed_section(lab) == "RFC 8725 §3.10"
 
 

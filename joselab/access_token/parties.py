@@ -37,6 +37,7 @@ from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from jwcrypto import jwk
 
+from .. import cast
 from ..clock import Clock, IdSource, RandomIds
 from ..errors import (
     FetchError,
@@ -51,8 +52,8 @@ from ..parties import Database, LocalServer, Network, Request, Response, json_re
 from ..trace import Trace
 from .validator import AccessTokenValidator
 
-AS_HOST = "as.bank.example"
-API_HOST = "api.bank.example"
+AS_HOST = cast.AS_HOST
+API_HOST = cast.API_HOST
 METADATA_PATH = "/.well-known/oauth-authorization-server"  # RFC 8414 §3
 JWKS_PATH = "/jwks"
 INTROSPECTION_PATH = "/introspect"
@@ -556,9 +557,13 @@ class AccessTokenDemo:
 def build_demo(
     db_dir: str | Path, *, clock: Clock, ids: IdSource, min_refetch_interval: int = 60, max_age: int = 600
 ) -> AccessTokenDemo:
-    """Start the AS and the API on loopback and wire the API's validator to the AS's published keys."""
+    """Start the AS and the API of the cast (:mod:`joselab.cast`) on loopback and wire the API's
+    validator to the AS's published keys. The AS signs with the cast's RS256 key; the client it
+    issues tokens to is :data:`joselab.cast.CLIENT_ID`, for :data:`joselab.cast.USER_SUB`."""
     network = Network()
-    auth = AuthorizationServer(network, clock=clock, ids=ids, db_path=Path(db_dir) / "as.sqlite", key=demo_key("rfc7515-a2-rsa"))
+    auth = AuthorizationServer(
+        network, clock=clock, ids=ids, db_path=Path(db_dir) / "as.sqlite", key=demo_key(cast.AS_KEYS["RS256"])
+    )
     cache = JwksCache(network, auth.issuer, clock=clock, min_refetch_interval=min_refetch_interval, max_age=max_age)
     api_audience = f"https://{API_HOST}"
     validator = AccessTokenValidator(issuer=auth.issuer, audience=api_audience, keys=cache, clock=clock)

@@ -30,6 +30,7 @@ from urllib.parse import parse_qs, quote_plus, urlencode, urlsplit
 
 from jwcrypto import jwk
 
+from .. import cast
 from ..clock import Clock, IdSource, RandomIds
 from ..compact import b64url_encode
 from ..errors import (
@@ -47,8 +48,8 @@ from ..parties.store import Database, ReplayStore
 from ..trace import Trace, as_evidence
 from .validator import C_HASH_SECTION, S_HASH_SECTION, IdTokenValidator, _secret_key, token_hash
 
-#: The demo user the OP approves without a login page (``sub`` from Core §3.1.3.3's example).
-DEMO_SUBJECT = "248289761001"
+#: The demo user the OP approves without a login page: the cast's Alice (``sub`` from Core §3.1.3.3's example).
+DEMO_SUBJECT = cast.USER_SUB
 #: The authentication context the demo OP asserts (the example of Core §2) and how it got there
 #: (RFC 8176 §2: password, then a one-time password).
 DEMO_ACR = "urn:mace:incommon:iap:silver"
@@ -87,9 +88,9 @@ def _with_kid(key: jwk.JWK) -> jwk.JWK:
 
 
 def demo_signing_keys() -> dict[str, DemoKey]:
-    """The demo OP's keys, one per algorithm: published example keys (:func:`joselab.keys.demo_keys`),
-    for reproducible demos only, never for production."""
-    return {"RS256": demo_key("rfc7515-a2-rsa"), "PS256": demo_key("rfc7517-a2-rsa"), "Ed25519": demo_key("rfc8037-ed25519")}
+    """The demo OP's keys, one per algorithm: the bank's AS keys of the cast (:data:`joselab.cast.AS_KEYS`),
+    published example keys (:func:`joselab.keys.demo_keys`), for reproducible demos only, never for production."""
+    return {alg: demo_key(name) for alg, name in cast.AS_KEYS.items()}
 
 
 # -- registration ---------------------------------------------------------------------------------
@@ -151,7 +152,7 @@ class OpenIDProvider:
         *,
         clock: Clock,
         store_dir: str | Path,
-        host: str = "op.bank.example",
+        host: str = cast.AS_HOST,
         issuer_path: str = "",
         signing_keys: Mapping[str, DemoKey | jwk.JWK] | None = None,
         access_token_alg: str = "RS256",
@@ -159,7 +160,7 @@ class OpenIDProvider:
         id_token_lifetime: int = 300,
         access_token_lifetime: int = 300,
         code_lifetime: int = 60,
-        api_audience: str = "https://api.bank.example",
+        api_audience: str = cast.API,
     ) -> None:
         if issuer_path and (
             not issuer_path.startswith("/") or issuer_path.endswith("/") or "?" in issuer_path or "#" in issuer_path

@@ -22,6 +22,7 @@ from typing import Any
 
 from jwcrypto import jwk
 
+from .. import cast
 from ..clock import Clock, IdSource
 from ..compact import parse_json_object
 from ..errors import JoselabError, MalformedToken, ValidationError
@@ -84,7 +85,7 @@ class BankAPI:
         ids: IdSource,
         decryption_key: jwk.JWK | DemoKey | None = None,
         client_encryption_key: jwk.JWK | DemoKey | None = None,
-        host: str = "api.bank.example",
+        host: str = cast.API_HOST,
     ) -> None:
         self.server = LocalServer(host, network)
         self.signer = signer
@@ -200,7 +201,7 @@ class OBClient:
         *,
         signer: OBSigner,
         bank_verifier: OBVerifier,
-        api_host: str = "api.bank.example",
+        api_host: str = cast.API_HOST,
         decryption_key: jwk.JWK | DemoKey | None = None,
         bank_encryption_key: jwk.JWK | DemoKey | None = None,
     ) -> None:
@@ -310,11 +311,13 @@ def _rebind(body: bytes) -> bytes:
         return body
 
 
-#: The demo's trust anchor: signers write ``tan: directory.example``; keys live at its keystore host.
-DEMO_ANCHOR = TrustAnchor("directory.example", "keystore.directory.example")
-#: The client (a TPP: organisation and software statement) and the bank (an ASPSP: organisation).
-DEMO_TPP = OBParticipant("0015800001041REAAY", "payments-app-001", "ACME Payments (TPP)")
-DEMO_BANK = OBParticipant("0015800000jfQ9aAAE", None, "Demo Bank (ASPSP)")
+#: The demo's trust anchor, the cast's directory: signers write ``tan: directory.example``; keys live at
+#: its keystore host.
+DEMO_ANCHOR = TrustAnchor(cast.DIRECTORY_NAME, cast.DIRECTORY_HOST)
+#: The client (a TPP: organisation and software statement: the cast's Budget Buddy, registered in
+#: chapter 1) and the bank (an ASPSP: organisation).
+DEMO_TPP = OBParticipant(cast.ORG_ID, cast.SOFTWARE_ID, f"{cast.ORG_NAME}, {cast.CLIENT_NAME} (TPP)")
+DEMO_BANK = OBParticipant(cast.BANK_ORG_ID, None, "Demo Bank (ASPSP)")
 
 
 @dataclass
@@ -337,13 +340,14 @@ class MessageDemo:
 
 def build_demo(clock: Clock, ids: IdSource, *, profile: OBProfile = OB_V314) -> MessageDemo:
     """Start the keystore, the bank's API, the client and two gateways (one re-serialising, one passing
-    bytes through) on 127.0.0.1. Keys are published RFC 7520 example keys: the client signs with
-    Bilbo's RSA key and decrypts with Peregrin's P-384 key; the bank signs with Frodo's and decrypts
+    bytes through) on 127.0.0.1, with the cast's keys (:mod:`joselab.cast`), published RFC 7520
+    example keys: the client, Budget Buddy, signs with Bilbo's RSA key (the key it registered in
+    chapter 1) and decrypts with Peregrin's P-384 key; the bank's API signs with Frodo's and decrypts
     with Samwise's. Never for production."""
     from ..keys import demo_key
 
-    bilbo, frodo = demo_key("rfc7520-bilbo-rsa"), demo_key("rfc7520-frodo-rsa")
-    samwise, peregrin = demo_key("rfc7520-samwise-rsa"), demo_key("rfc7520-peregrin-p384")
+    bilbo, frodo = demo_key(cast.CLIENT_KEY), demo_key(cast.API_KEY)
+    samwise, peregrin = demo_key(cast.API_ENCRYPTION_KEY), demo_key(cast.CLIENT_ENCRYPTION_KEY)
     network = Network()
     keystore = Keystore(network, DEMO_ANCHOR.keystore_host)
     keystore.publish(DEMO_TPP, sig=bilbo, enc=peregrin)

@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 
 from jwcrypto import jwk
 
+from .. import cast
 from ..claims import with_changes
 from ..clock import Clock, DemoIds, FixedClock, IdSource
 from ..compact import b64url_encode, parse_jws
@@ -57,8 +58,8 @@ from .validator import (
     rfc7591_error,
 )
 
-DIRECTORY_HOST = "keystore.directory.example"
-AS_HOST = "as.bank.example"
+DIRECTORY_HOST = cast.DIRECTORY_HOST
+AS_HOST = cast.AS_HOST
 
 # -- parties ---------------------------------------------------------------------------------------
 
@@ -296,10 +297,14 @@ class RegistrationServer:
         host: str = AS_HOST,
         accept_unsigned_ssa: bool = False,
         ssa_max_age: int = 86_400,
+        client_ids: IdSource | None = None,
     ) -> None:
         self.network = network
         self.clock = clock
         self.ids = ids
+        #: Where ``client_id`` values come from: ``ids`` unless given (the demo passes its own, so the
+        #: first client registered gets :data:`joselab.cast.CLIENT_ID`).
+        self.client_ids = client_ids if client_ids is not None else ids
         self.server = LocalServer(host, network)
         self.issuer = self.server.url("")
         self.register_url = self.server.url("/register")
@@ -368,7 +373,7 @@ class RegistrationServer:
         metadata, overridden = registered_metadata(claims, ssa_claims)
         now = self.clock.now()
         for _ in range(8):  # a fresh id cannot collide in practice; a reused demo seed can
-            client_id = self.ids.uuid4()
+            client_id = self.client_ids.uuid4()
             if self.clients.add(client_id, ssa_claims["software_id"], now, metadata):
                 break
         else:  # pragma: no cover - eight collisions in a row
@@ -403,14 +408,14 @@ def unsigned_jwt(claims: Mapping[str, Any], **header: Any) -> str:
 
 # -- the demo, assembled ---------------------------------------------------------------------------
 
-#: The demo's client software, as the directory enrolled it.
+#: The demo's client software, as the directory enrolled it: the cast's Budget Buddy (:mod:`joselab.cast`).
 DEMO_SOFTWARE = Software(
-    org_id="org-hobbiton-0001",
-    org_name="Hobbiton Fintech Ltd",
-    software_id="sw-budget-buddy-01",
-    client_name="Budget Buddy",
-    redirect_uris=("https://app.hobbiton.example/callback", "https://app.hobbiton.example/callback2"),
-    roles=("AISP",),
+    org_id=cast.ORG_ID,
+    org_name=cast.ORG_NAME,
+    software_id=cast.SOFTWARE_ID,
+    client_name=cast.CLIENT_NAME,
+    redirect_uris=cast.REDIRECT_URIS,
+    roles=cast.ROLES,
 )
 
 
@@ -425,10 +430,12 @@ class RegistrationDemo:
     clock: FixedClock
     ids: DemoIds
     db_path: Path
+    client_ids: DemoIds | None = None
 
     def restart_bank(self, **options: Any) -> RegistrationServer:
         """Stop the AS and start a new one on the same sqlite file (same host name)."""
         self.bank.stop()
+        options.setdefault("client_ids", self.client_ids)
         self.bank = RegistrationServer(
             self.network, self.db_path, directories=[self.directory.trusted()], clock=self.clock, ids=self.ids, **options
         ).start()
@@ -442,13 +449,18 @@ class RegistrationDemo:
 def build_demo(
     db_path: str | Path, *, clock: FixedClock | None = None, ids: DemoIds | None = None, **bank_options: Any
 ) -> RegistrationDemo:
-    """Start the three parties on 127.0.0.1, with the demo keys, clock and ids."""
+    """Start the three parties of the cast (:mod:`joselab.cast`) on 127.0.0.1, with the demo keys,
+    clock and ids. The bank draws client identifiers from ``DemoIds(cast.CLIENT_ID_SEED)``, so the
+    first client it registers, Budget Buddy, gets :data:`joselab.cast.CLIENT_ID`."""
     clock = clock or FixedClock()
     ids = ids or DemoIds()
     network = Network()
-    directory = Directory(network, key=demo_key("rfc7515-a3-p256"), clock=clock, ids=ids)
-    client = Client(DEMO_SOFTWARE, key=demo_key("rfc7520-bilbo-rsa"), clock=clock, ids=ids)
+    directory = Directory(network, key=demo_key(cast.DIRECTORY_KEY), alg=cast.DIRECTORY_ALG, clock=clock, ids=ids)
+    client = Client(DEMO_SOFTWARE, key=demo_key(cast.CLIENT_KEY), alg=cast.CLIENT_ALG, clock=clock, ids=ids)
     directory.enroll(DEMO_SOFTWARE, client.key)
-    bank = RegistrationServer(network, db_path, directories=[directory.trusted()], clock=clock, ids=ids, **bank_options)
+    client_ids = bank_options.pop("client_ids", None) or DemoIds(cast.CLIENT_ID_SEED)
+    bank = RegistrationServer(
+        network, db_path, directories=[directory.trusted()], clock=clock, ids=ids, client_ids=client_ids, **bank_options
+    )
     network.start()
-    return RegistrationDemo(network, directory, client, bank, clock, ids, Path(db_path))
+    return RegistrationDemo(network, directory, client, bank, clock, ids, Path(db_path), client_ids)
