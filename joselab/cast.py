@@ -16,7 +16,8 @@ TPP (the client)     Hobbiton Fintech Ltd, software    ``software_id`` sw-budget
 Directory            ``directory.example``             keystore ``keystore.directory.example``     ``rfc7515-a3-p256`` (ES256)
 ASPSP: AS and OP     the bank's one authorization      issuer ``https://as.bank.example``          ``rfc7515-a2-rsa`` (RS256),
                      server and OpenID Provider                                                    ``rfc7517-a2-rsa`` (PS256),
-                                                                                                   ``rfc8037-ed25519`` (Ed25519);
+                                                                                                   ``rfc8037-ed25519`` (Ed25519),
+                                                                                                   ``rfc9500-p256`` (ES256, ch. 7);
                                                                                                    next RS256 key
                                                                                                    ``rfc9500-rsa4096``
 ASPSP: the API       the bank's one API                ``https://api.bank.example``                ``rfc7520-frodo-rsa`` (PS256,
@@ -80,6 +81,8 @@ AS_HOST = "as.bank.example"
 ISSUER = f"https://{AS_HOST}"
 #: The AS's signing keys, one per algorithm (RFC 8725 §3.1).
 AS_KEYS = {"RS256": "rfc7515-a2-rsa", "PS256": "rfc7517-a2-rsa", "Ed25519": "rfc8037-ed25519"}
+#: The AS's ES256 key, used by chapter 7's provider (RFC 9500 section 2.3's P-256 test key).
+AS_ES256_KEY = "rfc9500-p256"
 #: The RS256 key the AS rotates to (chapter 2's key rotation).
 AS_NEXT_KEY = "rfc9500-rsa4096"
 #: The bank's one API (the resource server) and the audience of its access tokens.
@@ -113,7 +116,7 @@ CAST = (
     Member("PSU", USER_NAME, AS_HOST, ()),
     Member("TPP", f"{ORG_NAME}, {CLIENT_NAME}", "app.hobbiton.example", (CLIENT_KEY, CLIENT_ENCRYPTION_KEY)),
     Member("directory", DIRECTORY_NAME, DIRECTORY_HOST, (DIRECTORY_KEY,)),
-    Member("ASPSP: AS and OP", BANK_NAME, AS_HOST, (*AS_KEYS.values(), AS_NEXT_KEY)),
+    Member("ASPSP: AS and OP", BANK_NAME, AS_HOST, (*AS_KEYS.values(), AS_ES256_KEY, AS_NEXT_KEY)),
     Member("ASPSP: API", BANK_NAME, API_HOST, (API_KEY, API_ENCRYPTION_KEY)),
     Member("attacker", ATTACKER_NAME, ATTACKER_HOST, (ATTACKER_KEY,)),
 )

@@ -44,6 +44,7 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 import httpx
 from jwcrypto import jwk
 
+from .. import cast
 from ..clock import DEMO_EPOCH
 from ..errors import FetchError, JoselabError
 from ..fetch import Fetcher
@@ -430,15 +431,16 @@ class ProviderClient:
         )
 
 
+#: The chapter's provider signs as the bank's authorization server of the cast (:mod:`joselab.cast`):
+#: its RS256, PS256 and Ed25519 keys, and an ES256 key of its own (RFC 9500 section 2.3).
+DEMO_KEYS = {**cast.AS_KEYS, "ES256": cast.AS_ES256_KEY}
+
+
 def demo_provider(directory: str | Path, **options: Any) -> NodeOidcProvider:
     """The chapter's provider: published example keys (labelled; never for production), a clock
     frozen at :data:`~joselab.clock.DEMO_EPOCH`, fixed client secrets; not started."""
-    keys = {
-        "RS256": demo_key("rfc7515-a2-rsa"),
-        "PS256": demo_key("rfc7520-frodo-rsa"),
-        "ES256": demo_key("rfc7515-a3-p256"),
-        "Ed25519": demo_key("rfc8037-ed25519"),
-    }
+    # The bank's authorization server's keys (joselab.cast), one per algorithm; no other party's.
+    keys = {alg: demo_key(name) for alg, name in DEMO_KEYS.items()}
     algorithms = options.pop("algorithms", ALGORITHMS)
     clients = options.pop(
         "clients", [ClientConfig(f"rp-{alg.lower()}", alg, client_secret=f"demo-secret-{alg.lower()}") for alg in algorithms]
