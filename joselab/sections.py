@@ -30,7 +30,7 @@ POLICY = "joselab policy"
 
 #: Documents the book cites, as they are written in citations. The UK Open Banking pages number no
 #: sections: a citation may name a heading in parentheses after the page.
-_OB = r"OB DCR v3\.2|OB Directory SSA|OB R/W [≤≥]3\.1\.[34] Message Signing"
+_OB = r"OB DCR v3\.2|OB Directory SSA|OB R/W [≤≥]3\.1\.[34] Message Signing|OB Glossary|OB Knowledge Base"
 _DOC = (
     r"RFC 8725bis|RFC \d{4}(?!\d)|OIDC (?:Core|Discovery|Registration)|(?:Core|Discovery|Registration)(?= §| Appendix)"
     r"|OpenID Connect (?:Core|Discovery|Dynamic Client Registration) 1\.0|FIPS 186-[45]|SEC 2"
