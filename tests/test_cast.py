@@ -39,6 +39,7 @@ def test_the_attackers_key_is_rfc_9500s_and_nobody_elses():
 
 def test_the_client_id_is_the_first_the_bank_assigns(tmp_path):
     assert DemoIds(cast.CLIENT_ID_SEED).uuid4() == cast.CLIENT_ID
+    assert DEMO_SOFTWARE.roles == ("AISP", "PISP") and DEMO_SOFTWARE.software_id == cast.SOFTWARE_ID
     demo = build_registration_demo(tmp_path / "as.sqlite", clock=FixedClock(DEMO_EPOCH), ids=DemoIds(2026))
     try:
         ssa = demo.directory.issue_ssa(DEMO_SOFTWARE)
