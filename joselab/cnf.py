@@ -185,7 +185,7 @@ def check_confirmation(trace: Trace, claims: Mapping[str, Any], presented: Prese
     if ignored:
         evidence += f"; ignored (not understood, RFC 7800 §3.1): {as_evidence(ignored)}"
     trace.check(
-        _cited(policy("RFC 7800 §3.1", "leaves the required confirmation members to the application"), section_prefix),
+        _cited(policy("RFC 7800 §3.1", "leaves required members open"), section_prefix),
         "cnf carries a confirmation method this resource server checks (x5t#S256, jkt)",
         bool(known),
         evidence,

@@ -125,7 +125,7 @@ def test_certificate_bound_token_on_its_connection_passes():
     assert trace.ok
     assert [c.section for c in trace] == [
         "RFC 7800 §3.1",
-        "joselab policy; RFC 7800 §3.1 leaves the required confirmation members to the application",
+        "joselab policy; RFC 7800 §3.1 leaves required members open",
         "RFC 8705 §3.1",
         "RFC 8705 §3, §3.1",
     ]
