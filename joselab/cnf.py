@@ -218,7 +218,7 @@ def _check_certificate(trace: Trace, value: object, presented: Presented, prefix
         ok, evidence = False, "no client certificate on this connection"
     else:
         ok = hmac.compare_digest(seen.encode("ascii", "replace"), bound.encode("ascii"))
-        evidence = f"client certificate x5t#S256 = {_thumb(seen)}; cnf.x5t#S256 = {bound}"
+        evidence = f"client certificate x5t#S256 = {_thumb(seen)}; cnf.x5t#S256 = {_thumb(bound)}"
     trace.check(
         _cited("RFC 8705 §3, §3.1", prefix),
         "the client certificate of this TLS connection is the one the token is bound to",
@@ -245,7 +245,7 @@ def _check_jkt(trace: Trace, value: object, presented: Presented, prefix: str) -
         _cited("RFC 9449 §6, §7.1", prefix),
         "the DPoP proof's key is the one the token is bound to (cnf.jkt)",
         ok,
-        f"proof key thumbprint = {_thumb(seen)}; cnf.jkt = {bound}",
+        f"proof key thumbprint = {_thumb(seen)}; cnf.jkt = {_thumb(bound)}",
         DpopBindingError,
     )
 
