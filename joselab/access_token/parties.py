@@ -220,6 +220,8 @@ class AuthorizationServer:
     The demo mints tokens by a method call, not through an authorization or token endpoint, so its
     metadata leaves out ``authorization_endpoint``, ``token_endpoint`` and
     ``response_types_supported``, which a complete AS publishes (RFC 8414 §2).
+    With :meth:`enable_mtls` it also serves a token endpoint over mutual TLS (authorization codes from
+    :meth:`authorize`, clients registered with :meth:`register_tls_client`) and publishes it.
 
     Keys: it signs with ``key`` (default a fresh key for ``alg``: no demo key unless asked for;
     :func:`build_demo` passes the published RFC 7515 A.2 RSA key, for deterministic signatures). :meth:`rotate_key` publishes a new key next to the old one and signs with it from
@@ -582,7 +584,8 @@ class ResourceApi:
       no error code (§3.1: the client may not know authentication is needed);
     * a ``Bearer`` value that is not an RFC 6750 §2.1 ``b64token``: 400 ``invalid_request``;
     * a token that fails a check: 401 ``error="invalid_token"`` with ``error_description`` naming the
-      check and its section;
+      check and its section; that includes a certificate-bound token over a connection with another
+      client certificate or none (RFC 8705 §3), which the API reads from each TLS connection;
     * a valid token without the endpoint's scope: 403 ``error="insufficient_scope"`` with ``scope``;
     * otherwise 200 with the resource.
 
