@@ -23,9 +23,11 @@ RFC 7800 §3.1 leaves the set of confirmation members a token must carry to the 
 says members that are not understood are ignored "in the absence of such requirements". A token
 whose ``cnf`` carries no member this resource server can check would otherwise be a bearer token
 that its issuer meant to bind, so it is refused; members joselab does not know, beside one it
-checks, are ignored (and named in the evidence). A token without ``cnf`` presented with the DPoP
-scheme is refused too: RFC 9449 §7.1 defines the scheme for a DPoP-bound token and requires the
-proof's key to match "the public key to which the access token is bound", and there is none.
+checks, are ignored (and named in the evidence). A token without ``cnf.jkt`` presented with the
+DPoP scheme is refused too. RFC 9449 §7.1 defines the scheme for a DPoP-bound token and requires the
+proof's key to match "the public key to which the access token is bound"; it says nothing of a token
+bound to no key, and a resource server that accepted one would let a client believe its token is
+sender-constrained when it is not.
 """
 
 from __future__ import annotations
@@ -162,8 +164,8 @@ def check_confirmation(trace: Trace, claims: Mapping[str, Any], presented: Prese
     5. RFC 9449 §6.1: ``jkt`` has the form of a base64url SHA-256 value;
     6. RFC 9449 §7.1, §7.2: a ``jkt``-bound token came with the DPoP scheme, not as a bearer token;
     7. RFC 9449 §6, §7.1: ``jkt`` equals the thumbprint of the verified DPoP proof's key (when given);
-    8. RFC 9449 §7.1: the DPoP scheme carries a DPoP-bound token (a token without ``cnf.jkt`` sent
-       with the DPoP scheme is refused).
+    8. joselab policy on RFC 9449 §7.1: the DPoP scheme carries a DPoP-bound token (a token without
+       ``cnf.jkt`` sent with the DPoP scheme is refused: there is no bound key for the proof's to match).
     """
     presented = presented if presented is not None else Presented()
     dpop = presented.is_dpop
@@ -252,7 +254,7 @@ def _check_jkt(trace: Trace, value: object, presented: Presented, prefix: str) -
 
 def _check_dpop_scheme_is_bound(trace: Trace, cnf: Mapping[str, Any] | None, prefix: str) -> None:
     trace.check(
-        _cited("RFC 9449 §7.1", prefix),
+        _cited(policy("RFC 9449 §7.1", "defines the DPoP scheme for DPoP-bound tokens"), prefix),
         "the DPoP scheme carries a DPoP-bound token (cnf.jkt)",
         False,
         "no cnf claim" if cnf is None else "cnf has no jkt",
