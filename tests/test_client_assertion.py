@@ -291,3 +291,163 @@ def test_untrusted_input_raises_only_joselab_errors(world):
         trace = world.validator.validate(token)
         assert not trace.ok
         assert trace.failed.section != "joselab", trace.table()
+
+
+# -- over real HTTP, at the token endpoint of the demo OP ----------------------------------------------
+from urllib.parse import urlencode  # noqa: E402
+
+from joselab.client_assertion import CLIENT_ASSERTION_TYPE, assertion_form  # noqa: E402
+from joselab.errors import FetchError, JoselabError  # noqa: E402
+from joselab.id_token import ClientRegistration, OpenIDProvider, RelyingParty, demo_signing_keys  # noqa: E402
+from joselab.parties import Network  # noqa: E402
+
+REDIRECT = "https://app.hobbiton.example/callback"
+
+
+def _registration():
+    return ClientRegistration(
+        CLIENT,
+        (REDIRECT,),
+        token_endpoint_auth_method="private_key_jwt",
+        jwks={"keys": [{**public_jwks(BILBO)["keys"][0], "alg": "PS256", "use": "sig"}]},
+        grant_types=("authorization_code", "client_credentials"),
+    )
+
+
+def _op(net, clock, store):
+    op = OpenIDProvider(
+        net, clock=clock, store_dir=store, host="as.bank.example", signing_keys=demo_signing_keys(), ids=DemoIds(3)
+    )
+    op.register(_registration())
+    return op.start()
+
+
+@pytest.fixture
+def bank(tmp_path):
+    clock = FixedClock(DEMO_EPOCH)
+    net = Network()
+    op = _op(net, clock, tmp_path)
+
+    class Bank:
+        pass
+
+    b = Bank()
+    b.net, b.clock, b.op, b.store = net, clock, op, tmp_path
+    b.ids = DemoIds(77)
+    b.token_endpoint = op.metadata()["token_endpoint"]
+
+    def post(form, headers=None):
+        resp = net.post(b.token_endpoint, urlencode(form).encode("ascii"), "application/x-www-form-urlencoded", headers)
+        return resp.status, resp.json()
+
+    def assertion(**changes):
+        header = changes.pop("header", None)
+        key = changes.pop("key", BILBO)
+        return sign_client_assertion(CLIENT, key, audience=b.op.issuer, clock=clock, ids=b.ids, header=header, **changes)
+
+    def client_credentials(token, **extra):
+        return post({"grant_type": "client_credentials", "scope": "accounts", **assertion_form(token), **extra})
+
+    b.post, b.assertion, b.client_credentials = post, assertion, client_credentials
+    yield b
+    b.op.stop()
+    net.close()
+
+
+def test_login_with_private_key_jwt_over_http(bank):
+    rp = RelyingParty(
+        bank.net, _registration(), issuer=bank.op.issuer, clock=bank.clock, store_dir=bank.store, ids=DemoIds(7), client_key=BILBO
+    )
+    assert rp.token_endpoint_auth_method == "private_key_jwt"
+    _tokens, trace = rp.login()
+    assert trace.ok, trace.table()
+    assert bank.op.last_client_assertion.ok
+    sent = bank.op.last_client_assertion.result
+    assert sent["aud"] == bank.op.issuer != rp.metadata["token_endpoint"]
+    assert "private_key_jwt" in rp.metadata["token_endpoint_auth_methods_supported"]
+    assert rp.last_client_assertion.count(".") == 2
+    rp.close()
+
+
+def test_a_private_key_jwt_client_needs_its_key_and_its_assertion(bank):
+    with pytest.raises(JoselabError):
+        RelyingParty(bank.net, _registration(), issuer=bank.op.issuer, clock=bank.clock, store_dir=bank.store)
+    status, body = bank.post({"grant_type": "client_credentials", "client_id": CLIENT})
+    assert (status, body["error"]) == (401, "invalid_client")
+    with pytest.raises(JoselabError):
+        ClientRegistration(CLIENT, (REDIRECT,), token_endpoint_auth_method="private_key_jwt")
+
+
+def test_client_credentials_with_a_good_assertion(bank):
+    status, body = bank.client_credentials(bank.assertion())
+    assert status == 200 and body["token_type"] == "Bearer", body
+
+
+@pytest.mark.parametrize(
+    ("changes", "section"),
+    [
+        ({"header": {"typ": "at+jwt"}}, TYP_OTHER_SECTION),
+        ({"sub": "mallory"}, CLIENT_SECTION),
+        ({"key": FRODO, "header": {"kid": BILBO.kid}}, SIGNATURE_SECTION),
+        ({"key": FRODO}, "RFC 7515 §4.1.4"),
+        ({"iss": "mallory"}, ISS_SECTION),
+        ({"aud": "https://as.bank.example/token"}, AUD_SECTION),
+        ({"aud": ["https://as.bank.example", "https://as.bank.example/token"]}, AUD_SECTION),
+        ({"exp": DEMO_EPOCH - 61}, EXP_SECTION),
+        ({"nbf": DEMO_EPOCH + 120, "exp": DEMO_EPOCH + 180, "iat": None}, NBF_SECTION),
+        ({"iat": DEMO_EPOCH + 120, "exp": DEMO_EPOCH + 180}, IAT_SECTION),
+        ({"jti": None}, JTI_SECTION),
+    ],
+)
+def test_each_main_check_fails_over_http_with_invalid_client(bank, changes, section):
+    status, body = bank.client_credentials(bank.assertion(**changes))
+    assert (status, body["error"]) == (401, "invalid_client")
+    assert body["error_description"].startswith(section.replace("§", "section "))
+    assert all(0x20 <= ord(c) <= 0x7E and c not in '"\\' for c in body["error_description"])  # RFC 6749 §5.2
+    assert bank.op.last_client_assertion.failed.section == section
+
+
+def test_replay_over_http_and_after_a_restart_of_the_as(bank):
+    token = bank.assertion()
+    assert bank.client_credentials(token)[0] == 200
+    status, body = bank.client_credentials(token)
+    assert (status, body["error"]) == (401, "invalid_client") and body["error_description"].startswith("RFC 7523 section 3 (7)")
+    fresh = bank.assertion()  # not yet used when the AS goes down
+    bank.op.stop()
+    bank.op = _op(bank.net, bank.clock, bank.store)  # same host, same sqlite file
+    status, body = bank.client_credentials(token)
+    assert (status, body["error"]) == (401, "invalid_client"), body
+    assert bank.op.last_client_assertion.failed.section == REPLAY_SECTION
+    assert bank.client_credentials(fresh)[0] == 200
+
+
+def test_the_endpoint_refuses_other_assertion_types_and_two_methods(bank):
+    status, body = bank.post(
+        {
+            "grant_type": "client_credentials",
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:saml2-bearer",
+            "client_assertion": bank.assertion(),
+        }
+    )
+    assert (status, body["error"]) == (401, "invalid_client")
+    form = {"grant_type": "client_credentials", **assertion_form(bank.assertion())}
+    status, body = bank.post(form, {"Authorization": "Basic c3c6c2VjcmV0"})
+    assert (status, body["error"]) == (400, "invalid_request")
+    assert form["client_assertion_type"] == CLIENT_ASSERTION_TYPE
+
+
+def test_a_form_client_id_that_differs_is_refused_over_http(bank):
+    status, body = bank.client_credentials(bank.assertion(), client_id="someone-else")
+    assert (status, body["error"]) == (401, "invalid_client")
+    assert bank.op.last_client_assertion.failed.section == CLIENT_SECTION
+
+
+def test_redeem_reports_the_refusal(bank):
+    rp = RelyingParty(
+        bank.net, _registration(), issuer=bank.op.issuer, clock=bank.clock, store_dir=bank.store, ids=DemoIds(9), client_key=FRODO
+    )
+    request = rp.authorization_request()
+    code, request = rp.receive_redirect(rp.authorize(request))
+    with pytest.raises(FetchError, match="invalid_client"):
+        rp.redeem(code, request)
+    rp.close()

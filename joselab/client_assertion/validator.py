@@ -249,7 +249,7 @@ class ClientAssertionValidator:
                     f"client_id = {as_evidence(client_id)}, sub = {as_evidence(sub)}",
                     ClientMismatch,
                 )
-            _check_audience(trace, claims, self.issuer, self._aud_name)
+            self.check_audience(trace, claims)
             check_expiry(trace, claims, self.clock, self.leeway, EXP_SECTION, max_lifetime=self.max_lifetime)
             if "nbf" in claims:  # RFC 7523 §3 (5): MAY be present; checked whenever it is
                 check_not_before(trace, claims, self.clock, self.leeway, NBF_SECTION)
@@ -278,6 +278,15 @@ class ClientAssertionValidator:
             )
             trace.result = claims
         return trace.raise_for_failure() if strict else trace
+
+    def check_audience(self, trace: Trace, claims: Mapping[str, Any]) -> None:
+        """RFC 10070 §4: "the aud (audience) claim value MUST use the issuer identifier [RFC8414] of the
+        authorization server as its sole value"; a string, or an array of that one member. The guard
+        against audience injection (CVE-2025-27370, CVE-2025-27371): no token endpoint URL, and no
+        second audience beside the issuer."""
+        aud = claims.get("aud")
+        ok = aud == self.issuer if isinstance(aud, str) else isinstance(aud, list) and aud == [self.issuer]
+        trace.check(AUD_SECTION, self._aud_name, ok, f"aud = {as_evidence(aud)}", InvalidAudience)
 
     def _client(self, trace: Trace, parsed: CompactJWS, form_client_id: str | None) -> tuple[str, KeySource]:
         """Whose keys verify the assertion (the module docstring says why reading this early is safe)."""
@@ -317,10 +326,3 @@ def _check_typ(trace: Trace, header: Mapping[str, Any]) -> None:
 
 _TYP_NAME = f"typ is {CLIENT_ASSERTION_TYP}, JWT or absent: no other explicit type"
 
-
-def _check_audience(trace: Trace, claims: Mapping[str, Any], issuer: str, name: str) -> None:
-    """RFC 10070 §4: "the aud (audience) claim value MUST use the issuer identifier [RFC8414] of the
-    authorization server as its sole value"; a string, or an array of that one member."""
-    aud = claims.get("aud")
-    ok = aud == issuer if isinstance(aud, str) else isinstance(aud, list) and aud == [issuer]
-    trace.check(AUD_SECTION, name, ok, f"aud = {as_evidence(aud)}", InvalidAudience)
