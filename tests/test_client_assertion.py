@@ -451,3 +451,70 @@ def test_redeem_reports_the_refusal(bank):
     with pytest.raises(FetchError, match="invalid_client"):
         rp.redeem(code, request)
     rp.close()
+
+
+# -- the audience-injection attack (2025), against the old rule and against RFC 10070's ----------------
+from joselab.attacks import AUDIENCE_INJECTION_CVES, AssertionClient, AudienceInjectionAS, old_audience_rule  # noqa: E402
+
+
+@pytest.fixture
+def mallory(bank):
+    evil = AudienceInjectionAS(bank.net, honest_token_endpoint=bank.token_endpoint).start()
+    yield evil
+    evil.stop()
+
+
+def _client(bank, audience_from, seed):
+    return AssertionClient(bank.net, CLIENT, BILBO, clock=bank.clock, ids=DemoIds(seed), audience_from=audience_from)
+
+
+def test_audience_injection_works_against_the_old_rule(bank, mallory):
+    victim = _client(bank, "token_endpoint", 61)  # the old advice: aud = the metadata's token_endpoint
+    assert victim.push_authorization_request(mallory.issuer) == 201
+    stolen = mallory.captured[-1]
+    with old_audience_rule(bank.op):
+        status, body = mallory.replay(stolen)
+    assert status == 200 and body["token_type"] == "Bearer"  # Mallory holds an access token as the client
+    assert bank.op.last_client_assertion.ok
+    assert bank.op.last_client_assertion.result["aud"] == bank.token_endpoint
+
+
+def test_rfc10070_refuses_the_injected_audience_at_the_aud_row(bank, mallory):
+    victim = _client(bank, "token_endpoint", 62)
+    victim.push_authorization_request(mallory.issuer)
+    status, body = mallory.replay(mallory.captured[-1])
+    assert (status, body["error"]) == (401, "invalid_client")
+    assert bank.op.last_client_assertion.failed.section == AUD_SECTION
+    assert body["error_description"].startswith("RFC 10070 section 4")
+
+
+def test_a_client_that_follows_rfc10070_gives_mallory_nothing_even_at_an_old_as(bank, mallory):
+    careful = _client(bank, "issuer", 63)
+    careful.push_authorization_request(mallory.issuer)
+    assert parse_claims(mallory.captured[-1])["aud"] == mallory.issuer
+    with old_audience_rule(bank.op):
+        status, body = mallory.replay(mallory.captured[-1])
+    assert (status, body["error"]) == (401, "invalid_client")
+    assert bank.op.last_client_assertion.failed.section == "RFC 7523 §3 (3)"
+    # The real rule is back after the block.
+    assert type(bank.op.client_assertion_validator) is ClientAssertionValidator
+
+
+def test_the_cves_are_named_beside_the_guard():
+    import inspect
+
+    source = inspect.getsource(ClientAssertionValidator.check_audience)
+    assert all(cve in source for cve in AUDIENCE_INJECTION_CVES)
+
+
+def test_assertion_client_checks_the_metadata_issuer(bank, mallory):
+    with pytest.raises(FetchError):
+        _client(bank, "issuer", 64).discover("https://as.evil.example/other")
+    with pytest.raises(ValueError):
+        _client(bank, "par_endpoint", 65)
+
+
+def parse_claims(token):
+    from joselab import parse_jws
+
+    return parse_jws(token).claims()
