@@ -325,4 +325,3 @@ def _check_typ(trace: Trace, header: Mapping[str, Any]) -> None:
 
 
 _TYP_NAME = f"typ is {CLIENT_ASSERTION_TYP}, JWT or absent: no other explicit type"
-
