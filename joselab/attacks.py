@@ -1023,7 +1023,9 @@ class AssertionClient:
     ``audience_from`` says where ``aud`` comes from: ``"token_endpoint"`` is the old advice
     (deliberately insecure: OIDC Core §9 "SHOULD be the URL of the Authorization Server's Token
     Endpoint", a value the client cannot verify), ``"issuer"`` is RFC 10070 §4 (the issuer identifier it
-    verified)."""
+    verified). The old-advice client sends no ``typ``, as clients did before RFC 10070; typing alone
+    would not have stopped the attack (RFC 10070 §4: "strong typing alone does not prevent the
+    attacks")."""
 
     def __init__(
         self,
@@ -1054,8 +1056,10 @@ class AssertionClient:
         assertion; the status the AS answered."""
         metadata = self.discover(issuer)
         audience = metadata["issuer"] if self.audience_from == "issuer" else metadata["token_endpoint"]
+        # A client of the old advice predates RFC 10070's explicit type too: no typ.
+        header = {"typ": None} if self.audience_from == "token_endpoint" else None
         assertion = sign_client_assertion(
-            self.client_id, self.key, audience=audience, alg=self.alg, clock=self.clock, ids=self.ids
+            self.client_id, self.key, audience=audience, alg=self.alg, clock=self.clock, ids=self.ids, header=header
         )
         self.sent.append(assertion)
         form = {"response_type": "code", "client_id": self.client_id, **params, **assertion_form(assertion)}
