@@ -30,7 +30,7 @@ typing to §3.2. OIDC Core §9 makes ``jti`` REQUIRED and one-time. The trace ru
    early that is *used*: to choose whose keys to try. This is safe because the choice can only make
    the signature fail: an attacker who names another client gets that client's keys, which it does
    not hold, and the signature row refuses; a name no client has is refused at once. Every claim is
-   then compared against the verified payload: rows 5 and 6 check that ``iss`` and ``sub`` are that
+   then compared against the verified payload: item 5 checks that ``iss`` and ``sub`` are that
    same client_id, so an assertion verified with one client's key can never authenticate another;
 4. **the signature** (RFC 7523 §3 (9); the shared JWS rows of :func:`joselab.jws.verify_jws`):
    ``alg`` on the allowlist, asymmetric only (``private_key_jwt`` is the public-key method; the
