@@ -573,3 +573,20 @@ def test_production_defaults(tmp_path):
 
     assert parse_jws(a).claims()["jti"] != parse_jws(b).claims()["jti"]  # RandomIds without ids
     db.close()
+
+
+def test_the_remaining_shared_rows_fail_once(world):
+    # The key kid selects serves PS256: an RS256 signature by the same key is refused at the key row.
+    rs = world.assertion(header={"alg": "RS256"})
+    row = failed(world.validator.validate(rs))
+    assert (row.section, row.name) == ("RFC 8725 §3.1", "the key kid selects is one for RS256")
+    # A signature of the wrong length (RFC 7518 §3) never reaches the verification.
+    head, payload, _sig = world.assertion().split(".")
+    row = failed(world.validator.validate(f"{head}.{payload}.{'A' * 100}"))
+    assert row.section == "RFC 7518 §3"
+    # nbf and iat, when present, are NumericDates (RFC 7523 §3 (5), (6)).
+    assert failed(world.validator.validate(world.assertion(nbf="now"))).section == NBF_SECTION
+    assert failed(world.validator.validate(world.assertion(iat=True))).section == IAT_SECTION
+    # crit is refused unless understood (RFC 7515 §4.1.11).
+    row = failed(world.validator.validate(world.assertion(header={"crit": ["exp"], "exp": 1})))
+    assert row.section == "RFC 7515 §4.1.11"
