@@ -590,3 +590,19 @@ def test_the_remaining_shared_rows_fail_once(world):
     # crit is refused unless understood (RFC 7515 §4.1.11).
     row = failed(world.validator.validate(world.assertion(header={"crit": ["exp"], "exp": 1})))
     assert row.section == "RFC 7515 §4.1.11"
+
+
+def test_registering_again_replaces_the_keys(bank):
+    assert bank.client_credentials(bank.assertion())[0] == 200
+    bank.op.register(
+        ClientRegistration(
+            CLIENT,
+            (REDIRECT,),
+            token_endpoint_auth_method="private_key_jwt",
+            jwks={"keys": [{**public_jwks(FRODO)["keys"][0], "alg": "PS256", "use": "sig"}]},
+            grant_types=("client_credentials",),
+        )
+    )
+    status, body = bank.client_credentials(bank.assertion())  # still signed with Bilbo's key
+    assert (status, body["error"]) == (401, "invalid_client")
+    assert bank.client_credentials(bank.assertion(key=FRODO, header={"kid": FRODO.kid}))[0] == 200

@@ -253,6 +253,7 @@ class OpenIDProvider:
         if alg not in self.signing_algorithms():
             raise JoselabError(f"{self.issuer} has no key for {alg}; it signs ID tokens with {self.signing_algorithms()}")
         self.clients[client.client_id] = client
+        self._client_key_sets.pop(client.client_id, None)  # a registration replaced: its keys too
         return client
 
     def _client_keys(self, client_id: str) -> jwk.JWKSet | None:
