@@ -185,3 +185,14 @@ class CertificateBindingError(SenderConstraintError):
 class DpopBindingError(SenderConstraintError):
     """A DPoP-bound token (``cnf.jkt``) came without the DPoP scheme, or with a proof made by another
     key; or the DPoP scheme carried a token that is not DPoP-bound (RFC 9449 §6, §7.1, §7.2)."""
+
+
+# Client authentication with a JWT (RFC 7523 §3, RFC 7521 §4.2, OIDC Core §9)
+class UnknownClient(ValidationError):
+    """The client an assertion names (the form's ``client_id``, or the assertion's ``sub``) is not
+    registered here, or registered no keys (RFC 7521 §4.2; RFC 6749 §5.2 ``invalid_client``)."""
+
+
+class ClientMismatch(ValidationError):
+    """``sub`` (or the form's ``client_id``) is not the client the assertion authenticates
+    (RFC 7523 §3 (2), RFC 7521 §4.2)."""
