@@ -236,6 +236,9 @@ class _TlsHTTPServer(ThreadingHTTPServer):
 
     def get_request(self) -> tuple[socket.socket, Any]:
         sock, address = super().get_request()
+        # TLS 1.3 servers send session tickets after the handshake: with Nagle's algorithm on, the
+        # response then waits for the client's delayed ACK (40 ms a request on Linux loopback).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), address
 
 
@@ -245,6 +248,7 @@ class _LoopbackHTTPSConnection(http.client.HTTPSConnection):
 
     def connect(self) -> None:
         sock = socket.create_connection(("127.0.0.1", self.port), self.timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as http.client's own connect does
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
 
 

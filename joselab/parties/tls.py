@@ -190,9 +190,10 @@ class DemoCA:
     def mtls_server_context(self, name: str, dns: tuple[str, ...] = ()) -> ssl.SSLContext:
         """A TLS server context for the host names ``dns`` that asks every client for a certificate
         from this CA (RFC 8705 §3: the server must request it in the handshake, before it sees the
-        token). A client may send none (``CERT_OPTIONAL``, as RFC 8705 §6.1 describes for a server that
-        also serves clients without mutual TLS); one that does not verify against this CA ends the
-        handshake. RFC 8705 §6.2 lets a resource server skip the chain check; Python's ``ssl`` has no
+        token). A client may send none (``CERT_OPTIONAL``, as RFC 8705 §6.1 describes for an AS that
+        serves other clients in parallel; the API needs it too, to answer a call without a certificate
+        with a 401 at the binding row rather than a failed handshake); one that does not verify
+        against this CA ends the handshake. RFC 8705 §6.2 lets a resource server skip the chain check; Python's ``ssl`` has no
         switch for "request, but do not verify", so this demo verifies."""
         cert_file, key_file = self.issue(name, dns=dns)
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
