@@ -26,13 +26,18 @@ What :class:`HttpSigSigner` covers, and why (RFC 9421 §1.4 leaves the choice to
 
 :class:`HttpSigVerifier` makes every check of RFC 9421 §3.2 a row, in its order: the two fields
 parse as RFC 8941 Dictionaries (RFC 9651 obsoletes RFC 8941 with the same Dictionary type), the
-label, the covered components and parameters, the components joselab requires (policy, §3.2.1), the
+label, the covered components and parameters, the components joselab requires (policy, RFC 9421 §3.2.1), the
 ``tag``, the ``created``/``expires`` window (policy), the key by ``keyid``, the algorithm, the
 signature base, the signature, and then the Content-Digest over the received body. Nothing from
 the message is trusted before the signature row but what the earlier rows can only reject.
 
 The library: ``http-message-signatures`` (pyauth) derives each component's value and serialises the
-base; ``http-sf`` parses the Structured Fields; the rows and their errors are joselab's.
+base; ``http-sf`` parses the Structured Fields; the rows and their errors are joselab's. Both the
+library and this verifier verify the examples of RFC 9421 Appendix B.2 and re-create their bases, and
+:func:`content_digest` gives RFC 9530 Appendix D's sample values (tests/test_httpsig.py).
+
+Not here: a ``nonce`` and a replay store (RFC 9421 §7.2.2: ``created`` and ``expires`` limit a
+replay to the window, they do not stop one), and signed responses (``req``, RFC 9421 §2.4).
 """
 
 from __future__ import annotations
@@ -83,7 +88,7 @@ LABEL = "sig1"
 #: The ``tag`` FAPI 2.0 Http Signatures asks for on a signed resource request.
 TAG = "fapi-2-request"
 #: The one algorithm the demo signs and verifies (RFC 9421 §3.3.1), and the others the verifier
-#: knows (for RFC 9421 Appendix B's examples).
+#: knows (for the examples of RFC 9421 Appendix B.2).
 ALGORITHM = "rsa-pss-sha512"
 _ALGORITHMS: dict[str, Any] = {
     "rsa-pss-sha512": algorithms.RSA_PSS_SHA512,
