@@ -37,7 +37,7 @@ from ..errors import JoselabError, MalformedToken, ValidationError
 from ..keys import DemoKey, as_jwk
 from ..parties.http import HttpResponse, LocalServer, Network, Request, Response, json_response
 from ..trace import Trace
-from .httpsig import HttpSigSigner, HttpSigVerifier
+from .httpsig import HttpSigSigner, HttpSigVerifier, content_digest
 from .nesting import decrypt_body, encrypt_body
 from .ob import HEADER, OB_V314, KeystoreKeys, OBParticipant, OBProfile, OBSigner, OBVerifier, TrustAnchor, ob_error_code
 
@@ -388,10 +388,18 @@ class HttpSigClient:
         self.signer = signer
         self.api_host = api_host
 
-    def signed_headers(self, method: str, path: str, body: bytes, headers: Mapping[str, str] | None = None) -> dict[str, str]:
-        """The request's fields with Content-Digest, Signature-Input and Signature added."""
+    def signed_headers(
+        self,
+        method: str,
+        path: str,
+        body: bytes,
+        headers: Mapping[str, str] | None = None,
+        covered: list[str] | None = None,
+    ) -> dict[str, str]:
+        """The request's fields with Content-Digest, Signature-Input and Signature added; ``covered``
+        replaces the signer's default components."""
         fields = {"Content-Type": _JSON, **(headers or {})}
-        return {**fields, **self.signer.sign(method, f"https://{self.api_host}{path}", fields, body)}
+        return {**fields, **self.signer.sign(method, f"https://{self.api_host}{path}", fields, body, covered=covered)}
 
     def send(
         self,
@@ -401,10 +409,11 @@ class HttpSigClient:
         method: str = "POST",
         headers: Mapping[str, str] | None = None,
         via: str | None = None,
+        covered: list[str] | None = None,
     ) -> HttpResponse:
         """Sign and send. A mapping is serialised once; those bytes are digested, signed and sent."""
         data = body if isinstance(body, bytes) else json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-        fields = self.signed_headers(method, path, data, headers)
+        fields = self.signed_headers(method, path, data, headers, covered)
         return self.network.request(method, f"https://{via or self.api_host}{path}", body=data, headers=fields)
 
 
@@ -438,6 +447,29 @@ class RewritingHop:
             return Response(502, b'{"error":"bad_gateway"}', {"Content-Type": _JSON})
         keep = {k: v for k, v in upstream.headers.items() if k in ("content-type", HEADER)}
         return Response(upstream.status, upstream.body, keep)
+
+
+def _other_endpoint(path: str) -> str:
+    return {CONSENTS_PATH: PAYMENTS_PATH, SIGNED_CONSENTS_PATH: SIGNED_PAYMENTS_PATH}.get(path, path)
+
+
+def _body_changed(body: bytes) -> bytes:
+    return body.replace(b"165.88", b"965.88")
+
+
+#: What a hop in the middle may do to a payment request, for :class:`RewritingHop`: one change each.
+TAMPERS: dict[str, Rewrite] = {
+    "method POST -> PUT": lambda m, p, h, b: ("PUT", p, h, b),
+    "path: consent -> payment endpoint": lambda m, p, h, b: (m, _other_endpoint(p), h, b),
+    "uncovered header X-Idempotency-Key": lambda m, p, h, b: (m, p, {**h, "X-Idempotency-Key": "pay-0002"}, b),
+    "body 165.88 -> 965.88": lambda m, p, h, b: (m, p, h, _body_changed(b)),
+    "body and Content-Digest": lambda m, p, h, b: (
+        m,
+        p,
+        {**{k: v for k, v in h.items() if k.lower() != "content-digest"}, "Content-Digest": content_digest(_body_changed(b))},
+        _body_changed(b),
+    ),
+}
 
 
 #: The demo's trust anchor: signers write ``tan: directory.example``; keys live at its keystore host.
