@@ -258,10 +258,12 @@ def test_a_signed_request_verifies_and_hands_back_what_was_covered():
     assert [c.section for c in trace.checks][-3:] == ["RFC 9530 §2", "RFC 9530 §5", "RFC 9530 §2; RFC 9421 §7.2.8"]
 
 
-def test_authorization_is_covered_when_sent():
-    headers = _signed(headers={"Authorization": "Bearer abc"})
-    assert '"authorization"' in headers["Signature-Input"]
+def test_authorization_and_dpop_are_covered_when_sent():
+    headers = _signed(headers={"Authorization": "DPoP abc", "DPoP": "eyJ.proof.sig"})
+    assert '"authorization" "dpop");' in headers["Signature-Input"]
     assert _verify(headers).ok
+    refused = _verify({**_signed(headers={"Authorization": "DPoP abc"}), "DPoP": "eyJ.proof.sig"})
+    assert isinstance(refused.error, E.InsufficientCoverage) and "dpop" in refused.error.evidence
 
 
 def _forge(headers: dict[str, str], member: str, *, label: str = "sig1", method: str = "POST", uri: str = URI) -> dict[str, str]:

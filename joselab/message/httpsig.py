@@ -16,7 +16,8 @@ What :class:`HttpSigSigner` covers, and why (RFC 9421 §1.4 leaves the choice to
 * ``content-digest`` (RFC 9530 §2), for a request with a body: RFC 9421 does not cover content by
   itself (§7.2.8); a SHA-256 digest (an "Active" algorithm, RFC 9530 §5) brings the body in;
 * ``authorization``, when the request carries it: the access token says who may call, and the
-  signature then binds it to this request;
+  signature then binds it to this request; ``dpop`` likewise, when a DPoP proof is sent (FAPI 2.0
+  Http Signatures lists both);
 * the parameters ``created`` (RECOMMENDED by RFC 9421 §2.3, SHOULD by §3.1 (4)), ``expires``
   (``created`` + 60 s, joselab policy: §2.3 sets no lifetime), ``keyid`` (the key at the trust
   anchor, §3.2 (5)) and ``tag`` (``fapi-2-request``, as FAPI 2.0 Http Signatures asks, so that a
@@ -173,7 +174,7 @@ class _OneKey(HTTPSignatureKeyResolver):
 
 class HttpSigSigner:
     """The client's RFC 9421 signer: covers ``@method``, ``@target-uri``, ``content-type``,
-    ``content-digest`` (with a body) and ``authorization`` (when sent), with ``created``,
+    ``content-digest`` (with a body), ``authorization`` and ``dpop`` (when sent), with ``created``,
     ``expires``, ``keyid`` and ``tag`` (see the module's docstring for why each)."""
 
     def __init__(
@@ -210,8 +211,9 @@ class HttpSigSigner:
             covered.append("content-type")
         if body:
             covered.append("content-digest")
-        if _header(headers, "authorization") is not None:
-            covered.append("authorization")
+        for name in ("authorization", "dpop"):
+            if _header(headers, name) is not None:
+                covered.append(name)
         return covered
 
     def sign(
@@ -270,8 +272,8 @@ class HttpSigVerifier:
     ``keys`` is a JWK Set or a key source called with ``{"kid": keyid}`` (such as
     :class:`~joselab.message.ob.KeystoreKeys` on the client's JWK Set at the trust anchor). The
     algorithm is configured, never taken from the message (RFC 9421 §3.2 (6.1)). ``required`` lists
-    the components every signature must cover; ``content-type`` and ``authorization`` are required
-    whenever the request carries them, and ``content-digest`` whenever it has a body (joselab policy,
+    the components every signature must cover; ``content-type``, ``authorization`` and ``dpop`` are
+    required whenever the request carries them, and ``content-digest`` whenever it has a body (joselab policy,
     after FAPI 2.0 Http Signatures' list for a resource server)."""
 
     def __init__(
@@ -283,7 +285,7 @@ class HttpSigVerifier:
         tag: str | None = TAG,
         algorithm: str = ALGORITHM,
         required: Collection[str] = ("@method", "@target-uri"),
-        required_when_present: Collection[str] = ("content-type", "authorization"),
+        required_when_present: Collection[str] = ("content-type", "authorization", "dpop"),
         require_digest_with_body: bool = True,
         max_age: int | None = MAX_AGE,
         leeway: int = LEEWAY,
