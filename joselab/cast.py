@@ -60,6 +60,9 @@ CLIENT_KEY = "rfc7520-bilbo-rsa"
 CLIENT_ALG = "PS256"
 #: The key the bank encrypts to the client with (ECDH-ES+A256KW).
 CLIENT_ENCRYPTION_KEY = "rfc7520-peregrin-p384"
+#: The key of the client's RFC 9421 HTTP message signatures (rsa-pss-sha512, chapter 4): RFC 9421's own
+#: example key, since one key serves one algorithm (RFC 8725 §3.1) and PS256 is Bilbo's.
+CLIENT_HTTPSIG_KEY = "rfc9421-b12-rsa-pss"
 #: The seed of the ``DemoIds`` the bank's registration endpoint draws client identifiers from.
 CLIENT_ID_SEED = 15
 #: Budget Buddy's ``client_id`` at the bank: the first identifier ``DemoIds(CLIENT_ID_SEED)`` draws.
@@ -114,7 +117,7 @@ class Member:
 #: The cast, in the order of the table above.
 CAST = (
     Member("PSU", USER_NAME, AS_HOST, ()),
-    Member("TPP", f"{ORG_NAME}, {CLIENT_NAME}", "app.hobbiton.example", (CLIENT_KEY, CLIENT_ENCRYPTION_KEY)),
+    Member("TPP", f"{ORG_NAME}, {CLIENT_NAME}", "app.hobbiton.example", (CLIENT_KEY, CLIENT_ENCRYPTION_KEY, CLIENT_HTTPSIG_KEY)),
     Member("directory", DIRECTORY_NAME, DIRECTORY_HOST, (DIRECTORY_KEY,)),
     Member("ASPSP: AS and OP", BANK_NAME, AS_HOST, (*AS_KEYS.values(), AS_ES256_KEY, AS_NEXT_KEY)),
     Member("ASPSP: API", BANK_NAME, API_HOST, (API_KEY, API_ENCRYPTION_KEY)),

@@ -196,3 +196,56 @@ class UnknownClient(ValidationError):
 class ClientMismatch(ValidationError):
     """``sub`` (or the form's ``client_id``) is not the client the assertion authenticates
     (RFC 7523 §3 (2), RFC 7521 §4.2)."""
+
+
+# HTTP Message Signatures (RFC 9421) and Digest Fields (RFC 9530): joselab.message.httpsig
+class MalformedSignatureField(MalformedToken):
+    """Signature-Input or Signature is not an RFC 8941 Dictionary with members of the right types
+    (RFC 9421 §4.1, §4.2)."""
+
+
+class InvalidCoveredComponents(MalformedSignatureField):
+    """The covered components are not lowercase Strings, repeat one, or list ``@signature-params``
+    (RFC 9421 §2, §2.3)."""
+
+
+class SignatureLabelMissing(ValidationError):
+    """The expected signature label is not in both Signature-Input and Signature, or the two fields
+    carry different labels (RFC 9421 §4)."""
+
+
+class InvalidSignatureParameter(ValidationError):
+    """A signature parameter is not one RFC 9421 §2.3 defines, or has the wrong type."""
+
+
+class SignatureTagMismatch(InvalidSignatureParameter):
+    """The ``tag`` signature parameter is not the application's (RFC 9421 §2.3, §7.2.7)."""
+
+
+class InsufficientCoverage(ValidationError):
+    """The signature does not cover a component the verifier requires (RFC 9421 §3.2.1, §7.2.1)."""
+
+
+class SignatureCreatedInvalid(InvalidIssuedAt):
+    """``created`` is absent, in the future, or older than the verifier accepts (RFC 9421 §2.3, §3.2.1)."""
+
+
+class SignatureExpired(TokenExpired):
+    """Now is at or after the signature's ``expires`` (RFC 9421 §2.3, §3.2.1)."""
+
+
+class SignatureBaseError(MalformedToken):
+    """A covered component cannot be derived from the received message, so no signature base can be
+    made (RFC 9421 §2.5)."""
+
+
+class MalformedContentDigest(MalformedToken):
+    """Content-Digest is not an RFC 8941 Dictionary of Byte Sequences (RFC 9530 §2)."""
+
+
+class UnsupportedDigestAlgorithm(ValidationError):
+    """Content-Digest carries no algorithm the verifier accepts (RFC 9530 §5: only "Active" ones)."""
+
+
+class ContentDigestMismatch(ValidationError):
+    """Content-Digest does not match the received content (RFC 9530 §2, RFC 9421 §7.2.8)."""

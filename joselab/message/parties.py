@@ -10,15 +10,24 @@ client (TPP), and a gateway that re-serialises JSON (the classic way to break a 
 * :class:`OBClient` signs the exact bytes it sends and verifies the signature on every response.
 * :class:`JsonGateway` forwards requests; with ``reserialise=True`` it parses and re-dumps JSON bodies
   as many frameworks do, which is enough to break every signature.
+* RFC 9421 next to ``x-jws-signature`` (:mod:`joselab.message.httpsig`): given an ``httpsig``
+  verifier, :class:`BankAPI` also answers at :data:`SIGNED_CONSENTS_PATH` and
+  :data:`SIGNED_PAYMENTS_PATH`, verifying HTTP message signatures (401 naming the check, as FAPI 2.0
+  Http Signatures asks); :class:`HttpSigClient` signs its requests that way; :class:`RewritingHop`
+  is a hop in the middle that changes a request's method, path, a header or the body, to show what
+  each scheme covers. The bank also takes ``x-jws-signature`` at :data:`PAYMENTS_PATH`, and answers
+  ``PUT`` like ``POST`` on these paths (as a catch-all route might): a signature that does not cover
+  the method or the path cannot tell the bank which one the client meant.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from jwcrypto import jwk
 
@@ -27,13 +36,19 @@ from ..clock import Clock, IdSource
 from ..compact import parse_json_object
 from ..errors import JoselabError, MalformedToken, ValidationError
 from ..keys import DemoKey, as_jwk
-from ..parties.http import HttpResponse, LocalServer, Network, Request, Response
+from ..parties.http import HttpResponse, LocalServer, Network, Request, Response, json_response
 from ..trace import Trace
+from .httpsig import HttpSigSigner, HttpSigVerifier, content_digest
 from .nesting import decrypt_body, encrypt_body
-from .ob import HEADER, OB_V314, OBParticipant, OBProfile, OBSigner, OBVerifier, TrustAnchor, ob_error_code
+from .ob import HEADER, OB_V314, KeystoreKeys, OBParticipant, OBProfile, OBSigner, OBVerifier, TrustAnchor, ob_error_code
 
 CONSENTS_PATH = "/open-banking/v3.1/pisp/domestic-payment-consents"
 ENCRYPTED_PATH = "/open-banking/v3.1/pisp/encrypted-payment-consents"
+#: A second Open Banking endpoint that takes the same x-jws-signature (the payment itself).
+PAYMENTS_PATH = "/open-banking/v3.1/pisp/domestic-payments"
+#: The bank's endpoints for requests signed with RFC 9421 HTTP message signatures.
+SIGNED_CONSENTS_PATH = "/payments/v1/payment-consents"
+SIGNED_PAYMENTS_PATH = "/payments/v1/payments"
 _JSON = "application/json"
 _JOSE = "application/jose"
 #: OB's code for a body that is not what the endpoint accepts (not JSON, duplicate names, undecryptable).
@@ -52,9 +67,18 @@ class Keystore:
         self.server = LocalServer(host, network)
         self.sets: dict[str, dict[str, Any]] = {}
 
-    def publish(self, participant: OBParticipant, *, sig: jwk.JWK | DemoKey, enc: jwk.JWK | DemoKey | None = None) -> str:
-        """Publish a participant's signing key (and encryption key); return the JWK Set URL."""
+    def publish(
+        self,
+        participant: OBParticipant,
+        *,
+        sig: jwk.JWK | DemoKey,
+        enc: jwk.JWK | DemoKey | None = None,
+        http_sig: jwk.JWK | DemoKey | None = None,
+    ) -> str:
+        """Publish a participant's signing key (and encryption key, and the key of its RFC 9421
+        signatures: one key, one algorithm, RFC 8725 §3.1); return the JWK Set URL."""
         keys = [_public_jwk(sig, "sig")] + ([_public_jwk(enc, "enc")] if enc is not None else [])
+        keys += [_public_jwk(http_sig, "sig")] if http_sig is not None else []
         self.sets[participant.jwks_path] = {"keys": keys}
         path = participant.jwks_path
         self.server.serve_json(path, lambda: self.sets[path])
@@ -86,8 +110,10 @@ class BankAPI:
         decryption_key: jwk.JWK | DemoKey | None = None,
         client_encryption_key: jwk.JWK | DemoKey | None = None,
         host: str = cast.API_HOST,
+        httpsig: HttpSigVerifier | None = None,
     ) -> None:
         self.server = LocalServer(host, network)
+        self.httpsig = httpsig
         self.signer = signer
         self.verifier = verifier
         self.clock = clock
@@ -97,6 +123,12 @@ class BankAPI:
         self.traces: list[Trace] = []
         self.server.route("POST", CONSENTS_PATH)(self._consents)
         self.server.route("POST", ENCRYPTED_PATH)(self._encrypted)
+        if httpsig is not None:
+            self.server.route("PUT", CONSENTS_PATH)(self._consents)
+            for method in ("POST", "PUT"):
+                self.server.route(method, PAYMENTS_PATH)(self._payments)
+                self.server.route(method, SIGNED_CONSENTS_PATH)(self._signed)
+                self.server.route(method, SIGNED_PAYMENTS_PATH)(self._signed)
 
     @property
     def last_trace(self) -> Trace | None:
@@ -174,6 +206,52 @@ class BankAPI:
         if value is None:
             return self._rejected(trace, _INVALID_FORMAT)
         return self._reply(201, self._consent(value), encrypt=True)
+
+    def _payment(self, request_value: Mapping[str, Any]) -> dict[str, Any]:
+        data = request_value.get("Data")
+        initiation = data.get("Initiation") if isinstance(data, dict) else None
+        return {
+            "Data": {
+                "DomesticPaymentId": "dp-" + self.ids.uuid4(),
+                "Status": "AcceptedSettlementInProcess",
+                "CreationDateTime": datetime.fromtimestamp(self.clock.now(), UTC).isoformat(),
+                "Initiation": initiation,
+            },
+            "Links": {"Self": self.server.url(PAYMENTS_PATH)},
+            "Meta": {},
+        }
+
+    def _payments(self, request: Request) -> Response:
+        """The payment itself, under ``x-jws-signature`` like the consent: the signature covers the body
+        only, so a body signed for the consent endpoint verifies here too."""
+        trace = self._verify(request, f"{request.method} {request.path}")
+        if not trace.ok:
+            return self._rejected(trace)
+        value = self._parse_verified(trace, request.body, "request body")
+        if value is None:
+            return self._rejected(trace, _INVALID_FORMAT)
+        return self._reply(201, self._payment(value))
+
+    def _signed(self, request: Request) -> Response:
+        """A request signed with RFC 9421: verified over the method, the target URI this server was
+        asked for (its own origin and the path: RFC 9421 §2.2.2), the fields and the received body.
+        401 on a missing or invalid signature (FAPI 2.0 Http Signatures). The answer is not signed."""
+        assert self.httpsig is not None
+        trace = Trace(f"{self.server.host}: {request.method} {request.path} (RFC 9421)")
+        target = self.server.url(request.path)
+        if request.query:
+            target += "?" + urlencode(request.query, doseq=True)
+        self.httpsig.verify(request.method, target, request.headers, request.body, trace=trace)
+        self.traces.append(trace)
+        if not trace.ok:
+            err = trace.error
+            detail = {"check": err.check, "section": err.section, "evidence": err.evidence} if err is not None else {}
+            return json_response(401, {"error": "invalid_signature", **detail})
+        value = self._parse_verified(trace, request.body, "request body")
+        if value is None:
+            return json_response(400, {"error": "invalid_request", "check": "request body is a JSON object"})
+        made = self._consent(value) if request.path == SIGNED_CONSENTS_PATH else self._payment(value)
+        return json_response(201, made)
 
 
 @dataclass
@@ -311,6 +389,99 @@ def _rebind(body: bytes) -> bytes:
         return body
 
 
+class HttpSigClient:
+    """The TPP calling the bank's RFC 9421 endpoints: it signs each request for the URI it means
+    (``https://<api_host><path>``), whichever hop it is sent through."""
+
+    def __init__(self, network: Network, *, signer: HttpSigSigner, api_host: str = cast.API_HOST) -> None:
+        self.network = network
+        self.signer = signer
+        self.api_host = api_host
+
+    def signed_headers(
+        self,
+        method: str,
+        path: str,
+        body: bytes,
+        headers: Mapping[str, str] | None = None,
+        covered: list[str] | None = None,
+    ) -> dict[str, str]:
+        """The request's fields with Content-Digest, Signature-Input and Signature added; ``covered``
+        replaces the signer's default components."""
+        fields = {"Content-Type": _JSON, **(headers or {})}
+        return {**fields, **self.signer.sign(method, f"https://{self.api_host}{path}", fields, body, covered=covered)}
+
+    def send(
+        self,
+        path: str,
+        body: bytes | Mapping[str, Any],
+        *,
+        method: str = "POST",
+        headers: Mapping[str, str] | None = None,
+        via: str | None = None,
+        covered: list[str] | None = None,
+    ) -> HttpResponse:
+        """Sign and send. A mapping is serialised once; those bytes are digested, signed and sent."""
+        data = body if isinstance(body, bytes) else json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        fields = self.signed_headers(method, path, data, headers, covered)
+        return self.network.request(method, f"https://{via or self.api_host}{path}", body=data, headers=fields)
+
+
+#: What a :class:`RewritingHop` does to a request: (method, path, headers, body) in and out.
+Rewrite = Callable[[str, str, dict[str, str], bytes], tuple[str, str, dict[str, str], bytes]]
+
+
+class RewritingHop:
+    """A hop in front of the API that forwards every request, after ``rewrite`` (None: untouched).
+    It plays any compromised or misconfigured intermediary: a proxy that reroutes, a gateway that
+    edits headers, an attacker on the path. Every field line goes on as it came, but ``Host``."""
+
+    def __init__(self, network: Network, *, upstream: str, host: str = "edge.bank.example") -> None:
+        self.network = network
+        self.upstream = upstream
+        self.rewrite: Rewrite | None = None
+        self.server = LocalServer(host, network)
+        for path in (CONSENTS_PATH, PAYMENTS_PATH, SIGNED_CONSENTS_PATH, SIGNED_PAYMENTS_PATH):
+            for method in ("POST", "PUT"):
+                self.server.route(method, path)(self._forward)
+
+    def _forward(self, request: Request) -> Response:
+        skip = {"host", "content-length", "connection", "accept-encoding"}
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in skip}
+        method, path, body = request.method, request.path, request.body
+        if self.rewrite is not None:
+            method, path, headers, body = self.rewrite(method, path, headers, body)
+        try:
+            upstream = self.network.request(method, f"https://{self.upstream}{path}", body=body, headers=headers)
+        except JoselabError:
+            return Response(502, b'{"error":"bad_gateway"}', {"Content-Type": _JSON})
+        keep = {k: v for k, v in upstream.headers.items() if k in ("content-type", HEADER)}
+        return Response(upstream.status, upstream.body, keep)
+
+
+def _other_endpoint(path: str) -> str:
+    return {CONSENTS_PATH: PAYMENTS_PATH, SIGNED_CONSENTS_PATH: SIGNED_PAYMENTS_PATH}.get(path, path)
+
+
+def _body_changed(body: bytes) -> bytes:
+    return body.replace(b"165.88", b"965.88")
+
+
+#: What a hop in the middle may do to a payment request, for :class:`RewritingHop`: one change each.
+TAMPERS: dict[str, Rewrite] = {
+    "method POST -> PUT": lambda m, p, h, b: ("PUT", p, h, b),
+    "path: consent -> payment endpoint": lambda m, p, h, b: (m, _other_endpoint(p), h, b),
+    "uncovered header X-Idempotency-Key": lambda m, p, h, b: (m, p, {**h, "X-Idempotency-Key": "pay-0002"}, b),
+    "body 165.88 -> 965.88": lambda m, p, h, b: (m, p, h, _body_changed(b)),
+    "body and Content-Digest": lambda m, p, h, b: (
+        m,
+        p,
+        {**{k: v for k, v in h.items() if k.lower() != "content-digest"}, "Content-Digest": content_digest(_body_changed(b))},
+        _body_changed(b),
+    ),
+}
+
+
 #: The demo's trust anchor, the cast's directory: signers write ``tan: directory.example``; keys live at
 #: its keystore host.
 DEMO_ANCHOR = TrustAnchor(cast.DIRECTORY_NAME, cast.DIRECTORY_HOST)
@@ -333,6 +504,8 @@ class MessageDemo:
     anchor: TrustAnchor
     tpp: OBParticipant
     bank: OBParticipant
+    signed_client: HttpSigClient | None = None
+    edge: RewritingHop | None = None
 
     def close(self) -> None:
         self.network.close()
@@ -342,18 +515,24 @@ def build_demo(clock: Clock, ids: IdSource, *, profile: OBProfile = OB_V314) -> 
     """Start the keystore, the bank's API, the client and two gateways (one re-serialising, one passing
     bytes through) on 127.0.0.1, with the cast's keys (:mod:`joselab.cast`), published RFC 7520
     example keys: the client, Budget Buddy, signs with Bilbo's RSA key (the key it registered in
-    chapter 1) and decrypts with Peregrin's P-384 key; the bank's API signs with Frodo's and decrypts
+    chapter 1), signs its RFC 9421 HTTP message signatures with RFC 9421's own RSA-PSS example key,
+    and decrypts with Peregrin's P-384 key; the bank's API signs with Frodo's and decrypts
     with Samwise's. Never for production."""
     from ..keys import demo_key
 
     bilbo, frodo = demo_key(cast.CLIENT_KEY), demo_key(cast.API_KEY)
     samwise, peregrin = demo_key(cast.API_ENCRYPTION_KEY), demo_key(cast.CLIENT_ENCRYPTION_KEY)
+    # RFC 9421 rsa-pss-sha512 is another algorithm than PS256: the client signs it with a key of its own.
+    http_sig_key = demo_key(cast.CLIENT_HTTPSIG_KEY)
     network = Network()
     keystore = Keystore(network, DEMO_ANCHOR.keystore_host)
-    keystore.publish(DEMO_TPP, sig=bilbo, enc=peregrin)
+    keystore.publish(DEMO_TPP, sig=bilbo, enc=peregrin, http_sig=http_sig_key)
     keystore.publish(DEMO_BANK, sig=frodo, enc=samwise)
+    # RFC 9421: the bank verifies with the client's key as the trust anchor publishes it, found by keyid.
+    httpsig = HttpSigVerifier(KeystoreKeys(network, DEMO_ANCHOR.jwks_url(DEMO_TPP), clock), clock)
     api = BankAPI(
         network,
+        httpsig=httpsig,
         signer=OBSigner(frodo, DEMO_BANK, DEMO_ANCHOR, clock, profile=profile),
         verifier=OBVerifier(DEMO_TPP, [DEMO_ANCHOR], clock, profile=profile, network=network),
         clock=clock,
@@ -370,5 +549,9 @@ def build_demo(clock: Clock, ids: IdSource, *, profile: OBProfile = OB_V314) -> 
     )
     gateway = JsonGateway(network, upstream=api.server.host)
     passthrough = JsonGateway(network, upstream=api.server.host, host="passthrough.bank.example", reserialise=False)
+    signed_client = HttpSigClient(network, signer=HttpSigSigner(http_sig_key, clock), api_host=api.server.host)
+    edge = RewritingHop(network, upstream=api.server.host)
     network.start()
-    return MessageDemo(network, keystore, api, client, gateway, passthrough, DEMO_ANCHOR, DEMO_TPP, DEMO_BANK)
+    return MessageDemo(
+        network, keystore, api, client, gateway, passthrough, DEMO_ANCHOR, DEMO_TPP, DEMO_BANK, signed_client, edge
+    )
