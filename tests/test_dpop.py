@@ -425,7 +425,7 @@ def test_12_a_stolen_token_with_the_thiefs_own_key(demo, bound):
     response = _api(demo, bound, [proof])
     trace = _refused(demo, response, DPoPKeyMismatch, code="invalid_token", section="RFC 9449 §4.3 (12)")
     assert "Invalid DPoP key binding" in response.headers["www-authenticate"]  # RFC 9449 Figure 16
-    assert demo.client.jkt in trace.failed.evidence
+    assert trace.failed.evidence == f'cnf.jkt = "{demo.client.jkt}"; the proof\'s key is another'
 
 
 def test_12_an_unbound_token_with_a_proof(demo, bound):

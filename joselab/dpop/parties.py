@@ -22,6 +22,7 @@ arguments the parties use production defaults (random identifiers and nonces, a 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,7 @@ from ..errors import (
     DPoPKeyMismatch,
     DPoPNonceMismatch,
     DPoPNonceRequired,
+    JoselabError,
 )
 from ..jws import sign_compact
 from ..keys import DemoKey, as_jwk, demo_key, generate_key
@@ -438,6 +440,25 @@ class DPoPDemo:
     def call(self, path: str, *, headers: list[tuple[str, str]]) -> HttpResponse:
         """GET ``path`` at the API with exactly ``headers`` (for the failing cases)."""
         return self.network.request("GET", self.url(path), headers=headers)
+
+    def explain(self, response: HttpResponse) -> str:
+        """What came back, for a reader: the status, the headers that matter (``WWW-Authenticate``,
+        ``DPoP-Nonce``), the JSON error, and the proof's failing row at the API, if any."""
+        lines = [f"HTTP {response.status}"]
+        for name, label in (("www-authenticate", "WWW-Authenticate"), ("dpop-nonce", "DPoP-Nonce")):
+            if name in response.headers:
+                lines.append(f"{label}: {response.headers[name]}")
+        try:
+            lines.append(json.dumps(response.json(), ensure_ascii=False))
+        except JoselabError:
+            pass
+        trace = self.api.last_proof_trace
+        if response.status != 200 and trace is not None and trace.failed is not None:
+            failed = trace.failed
+            lines.append(f"proof REJECTED at row {trace.checks.index(failed) + 1}: {failed.section}  {failed.name}")
+            if failed.evidence:
+                lines.append(f"  evidence: {failed.evidence}")
+        return "\n".join(lines)
 
     def close(self) -> None:
         self.network.close()

@@ -383,11 +383,12 @@ class DPoPProofValidator:
                     f"ath = {as_evidence(ath)}",
                     DPoPAccessTokenHashMismatch,
                 )
+                bound = isinstance(cnf_jkt, str) and hmac.compare_digest(jkt.encode(), cnf_jkt.encode())
                 trace.check(
                     "RFC 9449 §4.3 (12)",
                     "the jwk's RFC 7638 thumbprint is the access token's cnf.jkt",
-                    isinstance(cnf_jkt, str) and hmac.compare_digest(jkt.encode(), cnf_jkt.encode()),
-                    f"thumbprint {jkt}, cnf.jkt = {as_evidence(cnf_jkt)}",
+                    bound,
+                    f"thumbprint = cnf.jkt = {jkt}" if bound else f"cnf.jkt = {as_evidence(cnf_jkt)}; the proof's key is another",
                     DPoPKeyMismatch,
                 )
             trace.result = DPoPProof(header, claims, jkt)
