@@ -204,3 +204,19 @@ class DPoPAccessTokenHashMismatch(ValidationError):
 
 class DPoPKeyMismatch(ValidationError):
     """The proof's key is not the one the access token is bound to (``cnf.jkt``, RFC 9449 §4.3 (12), §6.1)."""
+
+
+# Sender-constrained tokens (RFC 7800 §3.1, RFC 8705 §3, RFC 9449 §6, §7.1): the token is bound to a key
+class SenderConstraintError(ValidationError):
+    """The token's ``cnf`` binds it to a key or certificate, and this request did not show that the
+    sender holds it (or ``cnf`` names no confirmation method this resource server can check)."""
+
+
+class CertificateBindingError(SenderConstraintError):
+    """A certificate-bound token (``cnf.x5t#S256``) came over a connection with another client
+    certificate, or with none (RFC 8705 §3)."""
+
+
+class DpopBindingError(SenderConstraintError):
+    """A DPoP-bound token (``cnf.jkt``) came without the DPoP scheme, or with a proof made by another
+    key; or the DPoP scheme carried a token that is not DPoP-bound (RFC 9449 §6, §7.1, §7.2)."""

@@ -18,6 +18,7 @@ from joselab_testkit import b64json, forge_jws
 from jwcrypto import jwk
 
 from joselab.clock import DEMO_EPOCH, DemoIds, FixedClock
+from joselab.cnf import Presented
 from joselab.compact import b64url_encode
 from joselab.data import load_json
 from joselab.dpop import (
@@ -32,6 +33,7 @@ from joselab.dpop import (
 from joselab.errors import (
     AlgorithmNotAllowed,
     DPoPAccessTokenHashMismatch,
+    DpopBindingError,
     DPoPHeaderCount,
     DPoPKeyMismatch,
     DPoPMethodMismatch,
@@ -44,6 +46,7 @@ from joselab.errors import (
     InvalidSignature,
     InvalidType,
     JoselabError,
+    KeySetError,
     MalformedToken,
     MissingClaim,
     ReplayDetected,
@@ -118,8 +121,8 @@ def test_thumbprints_agree_with_jwcrypto():
         key = demo_key(name).jwk
         public = {k: v for k, v in key.export_public(as_dict=True).items() if k != "kid"}
         assert jwk_thumbprint(public) == key.thumbprint()
-    with pytest.raises(InvalidClaim):
-        jwk_thumbprint({"kty": "oct", "k": "AAAA"})
+    with pytest.raises(KeySetError):
+        jwk_thumbprint({"kty": "XYZ", "k": "AAAA"})
 
 
 @pytest.mark.parametrize(
@@ -212,7 +215,7 @@ def test_the_whole_flow(demo):
     response = demo.get_token()
     assert response["token_type"] == "DPoP"  # RFC 9449 §5
     assert [status for status, _ in demo.client.log] == [400, 200]  # the §8 nonce challenge, then the token
-    claims = demo.token_validator.validate(response["access_token"]).result
+    claims = demo.token_validator.validate(response["access_token"], presented=Presented("DPoP")).result
     assert claims["cnf"] == {"jkt": demo.client.jkt}  # RFC 9449 §6.1
     answer = demo.client.call(demo.url("/accounts"), response["access_token"])
     assert answer.status == 200 and answer.json()["sub"] == "248289761001"
@@ -433,14 +436,31 @@ def test_12_an_unbound_token_with_a_proof(demo, bound):
         sub="248289761001", client_id=demo.client.client_id, audience=demo.url(""), scope="accounts"
     )
     proof = demo.client.proof("GET", demo.url("/accounts"), access_token=unbound)
-    _refused(demo, _api(demo, unbound, [proof]), DPoPKeyMismatch, code="invalid_token")
+    response = _api(demo, unbound, [proof])
+    # Refused with the token, before the proof (RFC 9449 §7.1: the DPoP scheme carries a bound token) ...
+    assert response.status == 401 and 'error="invalid_token"' in response.headers["www-authenticate"]
+    assert isinstance(demo.api.last_trace.error, DpopBindingError) and demo.api.last_proof_trace is None
+    # ... and the proof validator's own row 12 refuses it too, given no cnf.jkt.
+    validator = DPoPProofValidator(clock=demo.authorization_server.clock)
+    trace = validator.validate([proof], method="GET", url=demo.url("/accounts"), access_token=unbound, cnf_jkt=None)
+    assert isinstance(trace.error, DPoPKeyMismatch), trace.table()
 
 
 def test_a_bound_token_as_a_bearer_token_is_refused(demo, bound):
     response = demo.call("/accounts", headers=[("Authorization", f"Bearer {bound}")])
     assert response.status == 401
-    assert "RFC 9449 section 7.2" in response.headers["www-authenticate"]
+    assert "RFC 9449 section 7.1, section 7.2" in response.headers["www-authenticate"]
+    error = demo.api.last_trace.error
+    assert isinstance(error, DpopBindingError) and error.section == "RFC 9449 §7.1, §7.2"
     assert demo.api.last_proof_trace is None  # refused before any proof is looked at
+
+
+def test_an_unbound_bearer_token_is_refused_by_this_api(demo, bound):
+    unbound = demo.authorization_server.issue_access_token(
+        sub="248289761001", client_id=demo.client.client_id, audience=demo.url(""), scope="accounts"
+    )
+    response = demo.call("/accounts", headers=[("Authorization", f"Bearer {unbound}")])
+    assert response.status == 401 and "DPoP-bound access tokens only" in response.headers["www-authenticate"]
 
 
 def test_two_authorization_headers(demo, bound):

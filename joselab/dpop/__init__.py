@@ -10,6 +10,7 @@ Every name is re-exported here, so ``from joselab.dpop import DPoPProofValidator
 
 from __future__ import annotations
 
+from ..cnf import jwk_thumbprint
 from .parties import (
     CLIENT_DPOP_KEY,
     DEMO_ALGORITHMS,
@@ -34,7 +35,6 @@ from .validator import (
     DPoPProofValidator,
     NonceSource,
     b64url_sha256,
-    jwk_thumbprint,
     normalize_htu,
 )
 

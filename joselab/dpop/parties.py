@@ -41,6 +41,7 @@ from ..access_token.parties import (
 )
 from ..access_token.validator import SCOPE_SECTION, AccessTokenValidator
 from ..clock import Clock, IdSource, RandomIds
+from ..cnf import Presented, jwk_thumbprint
 from ..errors import (
     DPoPKeyMismatch,
     DPoPNonceMismatch,
@@ -53,7 +54,7 @@ from ..parties import Database, Network, Request, Response, json_response
 from ..parties.http import HttpResponse, LocalServer
 from ..parties.store import ReplayStore
 from ..trace import Trace
-from .validator import DPOP_TYPE, DPoPNonces, DPoPProofValidator, b64url_sha256, jwk_thumbprint
+from .validator import DPOP_TYPE, DPoPNonces, DPoPProofValidator, b64url_sha256
 
 TOKEN_PATH = "/token"
 #: The client's DPoP key in the demo: RFC 9500 §2.3's P-256 test key, which no other role uses.
@@ -305,8 +306,9 @@ def dpop_challenge(algorithms: tuple[str, ...], error: str | None = None, descri
 class DPoPResourceApi:
     """The bank's API at ``https://api.bank.example`` with DPoP-bound tokens (RFC 9449 §7).
 
-    For ``Authorization: DPoP <token>``: the access token is validated first (RFC 9068 §4, and its
-    ``cnf`` read), then the proof, with the token (``ath``) and the token's ``cnf.jkt``
+    For ``Authorization: DPoP <token>``: the access token is validated first (RFC 9068 §4, with
+    ``presented=Presented("DPoP")``: :mod:`joselab.cnf` refuses a token without ``cnf.jkt``), then
+    the proof, with the token (``ath``) and the token's ``cnf.jkt``
     (RFC 9449 §7.1: "check the DPoP proof according to the rules in Section 4.3, and check that the
     public key of the DPoP proof matches the public key to which the access token is bound"). Answers:
 
@@ -315,8 +317,9 @@ class DPoPResourceApi:
       (RFC 9449 §9, Figure 24), when the API provides nonces;
     * an invalid proof: 401 ``error="invalid_dpop_proof"``; a key that is not the token's:
       401 ``error="invalid_token"`` (Figure 16); an invalid token: 401 ``invalid_token``;
-    * ``Authorization: Bearer`` with a DPoP-bound token: 401 ``invalid_token`` (RFC 9449 §7.2:
-      "MUST reject a DPoP-bound access token received as a bearer token");
+    * ``Authorization: Bearer`` with a DPoP-bound token: 401 ``invalid_token`` at the access token's
+      row from :mod:`joselab.cnf` (RFC 9449 §7.2: "MUST reject a DPoP-bound access token received as a
+      bearer token"); an unbound bearer token: 401 too (this API takes DPoP-bound tokens only);
     * a valid call without the endpoint's scope: 403 ``insufficient_scope``; otherwise 200.
 
     ``last_trace`` is the access token's trace, ``last_proof_trace`` the proof's."""
@@ -369,18 +372,18 @@ class DPoPResourceApi:
         token = token.strip()
         if scheme.lower() not in ("dpop", "bearer") or not token:
             return self._refuse(401, "invalid_request", "RFC 9449 §7.1: credentials are DPoP <token68>")
-        # The scope is checked last, once the token and its proof are known good (RFC 6750 §3.1: 403).
-        trace = self.token_validator.validate(token)
+        # The token first, with how it came (RFC 9449 §7.1, §7.2: joselab.cnf's rows refuse a bound
+        # token sent as Bearer, and the DPoP scheme with an unbound one); the scope last, once the
+        # token and its proof are known good (RFC 6750 §3.1: 403).
+        dpop = scheme.lower() == "dpop"
+        trace = self.token_validator.validate(token, presented=Presented("DPoP" if dpop else "Bearer"))
         self.last_trace = trace
         error = trace.error
         if error is not None:
             return self._refuse(401, "invalid_token", f"{error.section}: {error.check}")
         claims = trace.result
         cnf = claims.get("cnf")
-        if scheme.lower() == "bearer":
-            if isinstance(cnf, dict) and "jkt" in cnf:
-                # RFC 9449 §7.2: a DPoP-bound access token received as a bearer token is rejected.
-                return self._refuse(401, "invalid_token", "RFC 9449 §7.2: a DPoP-bound token is not a bearer token")
+        if not dpop:
             return self._refuse(401, "invalid_token", "this API accepts DPoP-bound access tokens only")
         cnf_jkt = cnf.get("jkt") if isinstance(cnf, dict) else None
         url = self.server.url(request.path)

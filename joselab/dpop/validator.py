@@ -36,7 +36,11 @@ RFC's order, which puts the signature (6) before anything from the payload is *u
     then the ``jti`` has not been seen before at this URI (RFC 9449 §11.1), kept in a real sqlite
     store for as long as the proof would be accepted;
 12. with an access token: ``ath`` is the base64url SHA-256 of it, and the RFC 7638 thumbprint of the
-    proof's ``jwk`` is the token's ``cnf.jkt`` (RFC 9449 §6.1).
+    proof's ``jwk`` (:func:`joselab.cnf.jwk_thumbprint`) is the token's ``cnf.jkt`` (RFC 9449 §6.1).
+    The resource server validates the access token first, with
+    ``presented=Presented("DPoP")`` (:class:`joselab.cnf.Presented`), which refuses a token without
+    ``cnf.jkt`` and a bound one sent as a bearer token (RFC 9449 §7.1, §7.2), and passes its
+    ``cnf.jkt`` here.
 
 Untrusted input never raises anything but :class:`~joselab.errors.JoselabError` subclasses: the
 header count and length are capped before anything is parsed.
@@ -47,7 +51,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import re
 import threading
 from collections.abc import Collection, Mapping, Sequence
@@ -57,6 +60,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ..claims import check_typ, is_numeric_date
 from ..clock import Clock, IdSource, RandomIds, SystemClock
+from ..cnf import jwk_thumbprint
 from ..compact import parse_jws
 from ..errors import (
     AlgorithmNotAllowed,
@@ -107,8 +111,9 @@ MAX_JTI_LENGTH = 256
 MAX_HEADER_FIELDS = 16
 #: JWK members that are private key material (RFC 7518 §6.2.2, §6.3.2, §6.4.1; RFC 8037 §2).
 PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
-#: RFC 7638 §3.2: the members of each key type that make up its thumbprint (RFC 8037 §2 for OKP).
-THUMBPRINT_MEMBERS = {"EC": ("crv", "kty", "x", "y"), "RSA": ("e", "kty", "n"), "OKP": ("crv", "kty", "x")}
+#: The public members of each asymmetric key type (RFC 7518 §6.2.1, §6.3.1; RFC 8037 §2): the only ones
+#: the signature is verified with.
+PUBLIC_MEMBERS = {"EC": ("crv", "kty", "x", "y"), "RSA": ("e", "kty", "n"), "OKP": ("crv", "kty", "x")}
 
 # RFC 9449 §4.1 Figure 3 (RFC 9110 §11.2): token68 = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 _TOKEN68 = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
@@ -178,19 +183,6 @@ class DPoPNonces:
 def b64url_sha256(text: str) -> str:
     """base64url (RFC 7515 §2) of the SHA-256 of the ASCII text: ``ath`` (RFC 9449 §4.2)."""
     return base64.urlsafe_b64encode(hashlib.sha256(text.encode("ascii", "replace")).digest()).rstrip(b"=").decode("ascii")
-
-
-def jwk_thumbprint(key: Mapping[str, Any]) -> str:
-    """The RFC 7638 §3 SHA-256 thumbprint of a public JWK, base64url: the required members of its key
-    type (§3.2), in lexicographic order, no whitespace (§3.3). Raises
-    :class:`~joselab.errors.InvalidClaim` for a key type or member it cannot hash."""
-    members = THUMBPRINT_MEMBERS.get(key.get("kty")) if isinstance(key.get("kty"), str) else None
-    if members is None or not all(isinstance(key.get(m), str) for m in members):
-        raise InvalidClaim(
-            "jwk has the members of its RFC 7638 thumbprint", "RFC 7638 §3.2", f"kty = {as_evidence(key.get('kty'))}"
-        )
-    text = json.dumps({m: key[m] for m in members}, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
-    return base64.urlsafe_b64encode(hashlib.sha256(text.encode("utf-8")).digest()).rstrip(b"=").decode("ascii")
 
 
 _DEFAULT_PORTS = {"https": 443, "http": 80}
@@ -469,7 +461,7 @@ class DPoPProofValidator:
         fits, why = key_fits_alg(jwk, alg)
         if not fits:
             trace.check(section, name, False, f"jwk does not fit {alg}: {why}", InvalidSignature)
-        members = THUMBPRINT_MEMBERS.get(jwk.get("kty"), ())
+        members = PUBLIC_MEMBERS.get(jwk.get("kty"), ())
         public = {m: jwk[m] for m in members if m in jwk}
         if prepared_public_key(public) is None:
             trace.check(section, name, False, f"jwk is not a valid {jwk.get('kty')} public key", InvalidSignature)
