@@ -29,6 +29,8 @@ from joselab.dpop import (
     build_demo,
     jwk_thumbprint,
     normalize_htu,
+    tampered,
+    unsigned,
 )
 from joselab.errors import (
     AlgorithmNotAllowed,
@@ -568,3 +570,12 @@ def test_fuzz_only_joselab_errors(values, strict):
 def test_fuzz_headers_of_the_wrong_type(value):
     trace = DPoPProofValidator().validate(value, method="GET", url="https://api.bank.example/accounts")
     assert isinstance(trace.error, DPoPHeaderCount)
+
+
+def test_the_chapters_forgeries_fail_where_they_should(demo, bound):
+    proof = demo.client.proof("GET", demo.url("/accounts"), access_token=bound)
+    _refused(demo, _api(demo, bound, [unsigned(proof)]), AlgorithmNotAllowed, section="RFC 9449 §4.3 (5)")
+    _refused(demo, _api(demo, bound, [tampered(proof, jti="x")]), InvalidSignature, section="RFC 9449 §4.3 (6)")
+    text = demo.explain(_api(demo, bound, [tampered(proof, jti="y")]))
+    assert text.startswith('HTTP 401\nWWW-Authenticate: DPoP error="invalid_dpop_proof"')
+    assert "RFC 9449 §4.3 (6)  the signature verifies" in text and "does not verify (ES256, EC P-256 key)" in text

@@ -15,12 +15,15 @@ from .parties import (
     CLIENT_DPOP_KEY,
     DEMO_ALGORITHMS,
     TOKEN_PATH,
+    USER_SUB,
     DPoPClient,
     DPoPDemo,
     DPoPResourceApi,
     DPoPTokenEndpoint,
     build_demo,
     dpop_challenge,
+    tampered,
+    unsigned,
 )
 from .validator import (
     ASYMMETRIC_ALGORITHMS,
@@ -49,6 +52,7 @@ __all__ = [
     "REQUIRED_CLAIMS",
     "REQUIRED_HEADER",
     "TOKEN_PATH",
+    "USER_SUB",
     "DPoPClient",
     "DPoPDemo",
     "DPoPNonces",
@@ -62,4 +66,6 @@ __all__ = [
     "dpop_challenge",
     "jwk_thumbprint",
     "normalize_htu",
+    "tampered",
+    "unsigned",
 ]

@@ -22,6 +22,7 @@ arguments the parties use production defaults (random identifiers and nonces, a 
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -42,13 +43,14 @@ from ..access_token.parties import (
 from ..access_token.validator import SCOPE_SECTION, AccessTokenValidator
 from ..clock import Clock, IdSource, RandomIds
 from ..cnf import Presented, jwk_thumbprint
+from ..compact import b64url_encode
 from ..errors import (
     DPoPKeyMismatch,
     DPoPNonceMismatch,
     DPoPNonceRequired,
     JoselabError,
 )
-from ..jws import sign_compact
+from ..jws import encode_claims, encode_header, sign_compact
 from ..keys import DemoKey, as_jwk, demo_key, generate_key
 from ..parties import Database, Network, Request, Response, json_response
 from ..parties.http import HttpResponse, LocalServer
@@ -172,14 +174,17 @@ class DPoPClient:
         self.log.append((response.status, what or f"{method} {url}"))
         return response
 
-    def token_request(self, token_endpoint: str, code: str, *, retry_on_nonce: bool = True) -> HttpResponse:
-        """Redeem ``code`` at ``token_endpoint`` with a proof (RFC 9449 §5, Figure 5); on a
-        ``use_dpop_nonce`` error (§8) retry once with the nonce the AS sent."""
+    def redeem(self, token_endpoint: str, code: str, proof: str) -> HttpResponse:
+        """One token request (RFC 9449 §5, Figure 5): the authorization code, with ``proof`` in ``DPoP``."""
         form = urlencode({"grant_type": "authorization_code", "code": code, "client_id": self.client_id}).encode("ascii")
-        for attempt in range(2 if retry_on_nonce else 1):
-            proof = self.proof("POST", token_endpoint)
-            headers = [("Content-Type", "application/x-www-form-urlencoded"), ("DPoP", proof)]
-            response = self.send("POST", token_endpoint, headers=headers, body=form, what=f"token request ({attempt + 1})")
+        headers = [("Content-Type", "application/x-www-form-urlencoded"), ("DPoP", proof)]
+        return self.send("POST", token_endpoint, headers=headers, body=form, what="token request")
+
+    def token_request(self, token_endpoint: str, code: str, *, retry_on_nonce: bool = True) -> HttpResponse:
+        """Redeem ``code`` at ``token_endpoint`` with a proof; on a ``use_dpop_nonce`` error (RFC 9449
+        §8) retry once, with a new proof carrying the nonce the AS sent."""
+        for _ in range(2 if retry_on_nonce else 1):
+            response = self.redeem(token_endpoint, code, self.proof("POST", token_endpoint))
             if response.status == 400 and _error(response) == "use_dpop_nonce":
                 continue
             return response
@@ -188,14 +193,29 @@ class DPoPClient:
     def call(self, url: str, access_token: str, *, retry_on_nonce: bool = True, method: str = "GET") -> HttpResponse:
         """Call the API with ``Authorization: DPoP <token>`` and a proof with ``ath`` (RFC 9449 §7.1,
         Figure 13); on a ``use_dpop_nonce`` challenge (§9) retry once with the API's nonce."""
-        for attempt in range(2 if retry_on_nonce else 1):
+        for _ in range(2 if retry_on_nonce else 1):
             proof = self.proof(method, url, access_token=access_token)
             headers = [("Authorization", f"DPoP {access_token}"), ("DPoP", proof)]
-            response = self.send(method, url, headers=headers, what=f"API call ({attempt + 1})")
+            response = self.send(method, url, headers=headers, what="API call")
             if response.status == 401 and 'error="use_dpop_nonce"' in response.headers.get("www-authenticate", ""):
                 continue
             return response
         return response
+
+
+def unsigned(proof: str) -> str:
+    """``proof`` with ``alg: none`` and no signature: what a validator that reads ``alg`` from the
+    token would accept (RFC 9449 §4.2, §11.6 forbid ``none``)."""
+    header_b64, payload, _ = proof.split(".")
+    header = json.loads(base64.urlsafe_b64decode(header_b64 + "=" * (-len(header_b64) % 4)))
+    return f"{encode_header({**header, 'alg': 'none'})}.{payload}."
+
+
+def tampered(proof: str, **changes: Any) -> str:
+    """``proof`` with claims changed and its signature kept: what someone without the key can make."""
+    header_b64, payload, signature = proof.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return f"{header_b64}.{b64url_encode(encode_claims({**claims, **changes}))}.{signature}"
 
 
 def _public(key: jwk.JWK) -> dict[str, Any]:
@@ -444,21 +464,29 @@ class DPoPDemo:
         """GET ``path`` at the API with exactly ``headers`` (for the failing cases)."""
         return self.network.request("GET", self.url(path), headers=headers)
 
-    def explain(self, response: HttpResponse) -> str:
+    def explain(self, response: HttpResponse, trace: Trace | None = None) -> str:
         """What came back, for a reader: the status, the headers that matter (``WWW-Authenticate``,
-        ``DPoP-Nonce``), the JSON error, and the proof's failing row at the API, if any."""
+        ``DPoP-Nonce``), the JSON body (long values cut), and the failing row of ``trace`` (default:
+        the API's last proof validation), if the request was refused. The JSON body of a refusal is
+        left out when ``WWW-Authenticate`` already says it."""
         lines = [f"HTTP {response.status}"]
         for name, label in (("www-authenticate", "WWW-Authenticate"), ("dpop-nonce", "DPoP-Nonce")):
             if name in response.headers:
                 lines.append(f"{label}: {response.headers[name]}")
         try:
-            lines.append(json.dumps(response.json(), ensure_ascii=False))
+            body = response.json()
         except JoselabError:
-            pass
-        trace = self.api.last_proof_trace
-        if response.status != 200 and trace is not None and trace.failed is not None:
+            body = None
+        if isinstance(body, dict) and (response.status < 400 or "www-authenticate" not in response.headers):
+            cut = {
+                k: (f"{v[:24]}... ({len(v)} characters)" if isinstance(v, str) and len(v) > 60 else v) for k, v in body.items()
+            }
+            lines.append(json.dumps(cut, ensure_ascii=False))
+        trace = trace if trace is not None else self.api.last_proof_trace
+        if response.status >= 400 and trace is not None and trace.failed is not None:
             failed = trace.failed
-            lines.append(f"proof REJECTED at row {trace.checks.index(failed) + 1}: {failed.section}  {failed.name}")
+            lines.append(f"refused by {trace.title}, at check {trace.checks.index(failed) + 1}:")
+            lines.append(f"  {failed.section}  {failed.name}")
             if failed.evidence:
                 lines.append(f"  evidence: {failed.evidence}")
         return "\n".join(lines)

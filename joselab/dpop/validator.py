@@ -469,9 +469,8 @@ class DPoPProofValidator:
         if len(signature) != size:
             trace.check(section, name, False, f"{len(signature)}-byte signature; {alg} makes {size}", InvalidSignature)
         ok = signature_verifies(alg, public, signing_input, signature)
-        trace.check(
-            section, name, ok, f"{alg}, {jwk.get('kty')} {jwk.get('crv') or ''} key".replace("  ", " ").strip(), InvalidSignature
-        )
+        key = f"{jwk.get('kty')} {jwk.get('crv')} key" if "crv" in jwk else f"{jwk.get('kty')} key"
+        trace.check(section, name, ok, f"{alg}, {key}" if ok else f"does not verify ({alg}, {key})", InvalidSignature)
 
 
 def _signature_size(alg: str, key: Mapping[str, Any]) -> int:
