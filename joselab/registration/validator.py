@@ -33,6 +33,7 @@ where one states the rule: "OB DCR v3.2 (Data Dictionary)", "(Self-signed SSA)",
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -194,6 +195,7 @@ class SoftwareStatementValidator:
         self.leeway = leeway
         self.accept_unsigned = accept_unsigned
         self.binding = binding  # RFC 8725 §3.1: the one algorithm of each key (joselab.keys.KeyBinding)
+        self._loaded: dict[str, tuple[Any, jwk.JWKSet]] = {}  # jwks_uri -> (document, its loaded set)
 
     def _key_source(self, owner: dict[str, TrustedDirectory]):
         def lookup(header: Mapping[str, Any]) -> jwk.JWK | None:
@@ -202,7 +204,7 @@ class SoftwareStatementValidator:
                 return None  # OB SSAs always carry kid; a key is never guessed
             matches = []
             for directory in self.directories:
-                for key in load_jwks(self.network.get_json(directory.jwks_uri))["keys"]:
+                for key in self._jwks(directory.jwks_uri)["keys"]:
                     if key.get("kid") == kid:
                         matches.append((directory, key))
             if len(matches) > 1:
@@ -214,6 +216,19 @@ class SoftwareStatementValidator:
             return matches[0][1]
 
         return lookup
+
+    def _jwks(self, url: str) -> jwk.JWKSet:
+        """The directory's JWK Set as fetched now. The set is fetched on every validation, and loaded
+        (:func:`~joselab.keys.load_jwks`: parsed, checked, keys built) only when the document differs
+        from the last one loaded from ``url``, so a rotation is seen on the next validation."""
+        document = self.network.get_json(url)
+        last = self._loaded.get(url)
+        if last is not None and last[0] == document:
+            return last[1]
+        keyset = load_jwks(document)  # raises on a bad set, which is then not kept
+        # A copy of the document that was loaded: a caller's later change to its own object is a new document.
+        self._loaded[url] = (json.loads(json.dumps(document)), keyset)
+        return keyset
 
     def _check_header(self, trace: Trace, parsed: CompactJWS) -> None:
         alg = parsed.header.get("alg")
