@@ -45,7 +45,15 @@ from .errors import (
     UnsupportedCritical,
     ValidationError,
 )
-from .keys import MIXED_KEYS_MESSAGE, KeyBinding, key_fits_alg, mixes_secret_and_public, prepared_public_key, same_algorithm
+from .keys import (
+    MIXED_KEYS_MESSAGE,
+    KeyBinding,
+    key_fits_alg,
+    mixes_secret_and_public,
+    prepared_public_key,
+    rsa_bits,
+    same_algorithm,
+)
 from .trace import Trace
 
 #: Header parameter names the JOSE specs define (RFC 7515 §4.1, RFC 7516 §4.1, RFC 7518 §4.6, §4.7, §4.8,
@@ -362,6 +370,18 @@ _DIRECT["Ed25519"] = (ed25519.Ed25519PublicKey, None, None, "")
 _DIRECT["Ed448"] = (ed448.Ed448PublicKey, None, None, "")
 
 
+_KINDS: dict[tuple[type, str], bool] = {}
+
+
+def _is_kind(cls: type, alg: str, kind: Any) -> bool:
+    # isinstance against cryptography's abstract key classes goes through abc on every call; the
+    # answer depends on the concrete class alone, so it is asked once per class and algorithm.
+    found = _KINDS.get((cls, alg))
+    if found is None:
+        found = _KINDS[(cls, alg)] = issubclass(cls, kind)
+    return found
+
+
 def _der(signature: bytes) -> bytes:
     half = len(signature) // 2
     return encode_dss_signature(int.from_bytes(signature[:half], "big"), int.from_bytes(signature[half:], "big"))
@@ -380,7 +400,7 @@ def signature_verifies(alg: str, key: jwk.JWK, signing_input: bytes, signature: 
         if (ops is None or (isinstance(ops, list) and "verify" in ops)) and key.get("use") in (None, "sig"):
             public = prepared_public_key(key)
             kind, scheme, digest, curve = direct
-            if public is not None and isinstance(public, kind):
+            if public is not None and _is_kind(public.__class__, alg, kind):
                 try:
                     if digest is not None:  # RSASSA
                         public.verify(signature, signing_input, scheme, digest)
@@ -403,10 +423,9 @@ def signature_verifies(alg: str, key: jwk.JWK, signing_input: bytes, signature: 
 def _signature_bytes(alg: str, key: jwk.JWK) -> int:
     if alg == "EdDSA":  # RFC 8037 §3.1: the size follows the key's curve (64 bytes Ed25519, 114 Ed448)
         return _FIXED_SIGNATURE_BYTES.get(str(key.get("crv")), 0)
-    if alg in _FIXED_SIGNATURE_BYTES:
-        return _FIXED_SIGNATURE_BYTES[alg]
-    from .keys import rsa_bits
-
+    fixed = _FIXED_SIGNATURE_BYTES.get(alg)
+    if fixed is not None:
+        return fixed
     return (rsa_bits(key) + 7) // 8  # RSASSA: the modulus length (RFC 8017 §8.1.2, §8.2.2)
 
 
