@@ -31,6 +31,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from .http import shutdown_server
+
 __all__ = ["Answer", "DemoCA", "DocumentServer"]
 
 
@@ -181,8 +183,7 @@ class DocumentServer:
 
     def stop(self) -> None:
         if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
+            shutdown_server(self._httpd)  # at once, not at the loop's next poll
             self._httpd = None
 
     @property
