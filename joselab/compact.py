@@ -89,6 +89,7 @@ def _finite_float(text: str) -> float:
     return value
 
 
+_VALUE_STARTS = frozenset('{["-0123456789tfn')
 #: One strict decoder for every call (json.loads builds a new one each time it is given hooks).
 _DECODER = json.JSONDecoder(object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant, parse_float=_finite_float)
 
@@ -123,7 +124,11 @@ def loads_strict(data: bytes | str, what: str, section: str = "RFC 8259 §4", *,
                 text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant, parse_float=_finite_float
             )
         else:
-            value = _DECODER.decode(text)
+            # raw_decode reads one value from the start; decode() also skips whitespace around it
+            # (two regex scans). Text that starts with a value and ends with it needs neither.
+            value, end = _DECODER.raw_decode(text) if text[:1] in _VALUE_STARTS else (None, -1)
+            if end != len(text):
+                value = _DECODER.decode(text)
     except _Duplicate as dup:
         raise MalformedToken(f"{what} has unique member names", unique or section, f"duplicate member {dup.args[0]!r}") from None
     except (ValueError, RecursionError) as exc:
@@ -292,7 +297,27 @@ def parse_jws(token: str, *, detached_payload: bytes | None = None, max_length: 
             ) from None
     else:
         payload = b64url_decode(payload_segment, "payload")
-    return CompactJWS(token, protected, payload_segment, sig, header, payload, signature)
+    return _compact_jws(token, protected, payload_segment, sig, header, payload, signature)
+
+
+_new = object.__new__
+
+
+def _compact_jws(
+    token: str, protected: str, payload_segment: str, sig: str, header: dict[str, Any], payload: bytes, signature: bytes
+) -> CompactJWS:
+    # CompactJWS(...) with its fields filled directly: a frozen dataclass's __init__ sets each field
+    # through object.__setattr__, which costs more than the rest of the parse of a cached header.
+    parsed = _new(CompactJWS)
+    fields = parsed.__dict__
+    fields["token"] = token
+    fields["protected_b64"] = protected
+    fields["payload_segment"] = payload_segment
+    fields["signature_b64"] = sig
+    fields["header"] = header
+    fields["payload"] = payload
+    fields["signature"] = signature
+    return parsed
 
 
 def parse_jwe(token: str, *, max_length: int = MAX_TOKEN_LENGTH) -> CompactJWE:
