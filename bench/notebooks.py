@@ -9,7 +9,9 @@ with the copy's ``joselab`` on the import path; prints one JSON document.
 * A notebook's own crypto work is measured in its kernel: a first cell (added in memory, never saved)
   wraps jwcrypto's primitives, which is where joselab's cryptography happens (``jwcrypto.jwa``:
   every ``sign``/``verify``, key ``wrap``/``unwrap``, content ``encrypt``/``decrypt``; and
-  ``JWK.generate``), and a last cell reports the time spent inside them (nested calls counted once).
+  ``JWK.generate``), and joselab's own signature check (``joselab.jws.signature_verifies``, which
+  verifies RSA, EC and OKP signatures with ``cryptography`` directly), and a last cell reports the
+  time spent inside them (nested calls counted once).
 * The target: median ≤ 2 × floor + crypto work. Also reported: the time inside the notebook's own
   cells (nbclient's per-cell timing), the rest being kernel start-up, shut-down and messaging.
 """
@@ -58,6 +60,10 @@ for _cls in list(vars(_jwa).values()):
             if _name in vars(_cls):
                 setattr(_cls, _name, _timed(vars(_cls)[_name]))
 _jwk.JWK.generate = classmethod(_timed(_jwk.JWK.generate.__func__))
+# joselab verifies RSA, EC and OKP signatures with cryptography directly (prepared keys), not through
+# jwcrypto's JWA: that verification is crypto work too.
+import joselab.jws as _jljws
+_jljws.signature_verifies = _timed(_jljws.signature_verifies)
 """
 
 REPORT = f"""\

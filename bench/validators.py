@@ -314,9 +314,27 @@ def software_statement_case(workdir: Path, rounds: int) -> Case:
     )
 
 
-def id_token_case(workdir: Path, rounds: int) -> Case:
-    """Scenario 3: the ID token (RS256) at the client. Step 11 records each nonce in sqlite (replay),
-    so every round gets its own token with its own nonce; all libraries verify that same token."""
+class MemoryReplayStore:
+    """A replay store in this process's memory (a dict), with :class:`joselab.parties.ReplayStore`'s
+    ``first_use`` for one-use values: step 11 still refuses a nonce seen before, but nothing is
+    written to a file. Bench only: it compares joselab's checks with libraries that keep no store."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, int] = {}
+
+    def first_use(self, value: str, expires_at: int, now: int, *, owner: str = "", max_uses: int = 1) -> bool:
+        if self._seen.get(value, now - 1) >= now:
+            return False
+        self._seen[value] = int(expires_at)
+        return True
+
+
+def id_token_case(workdir: Path, rounds: int, store: str = "sqlite") -> Case:
+    """Scenario 3: the ID token (RS256) at the client. Step 11 records each nonce (replay): in the
+    client's sqlite file (``store="sqlite"``, as the book's client does), or in memory
+    (``store="memory"``: the same checks without the write, like with like against libraries that
+    keep no store). Every round gets its own token with its own nonce; all libraries verify that
+    same token."""
     import jwt as pyjwt
     from joserfc import jwt as rfc_jwt
     from joserfc.jwk import KeySet
@@ -335,8 +353,13 @@ def id_token_case(workdir: Path, rounds: int) -> Case:
     tokens = [op.issue_id_token(client_id, nonce=n) for n in nonces]
     document = public_jwks(op.key)
     db = Database(workdir / "nonces.sqlite")
+    nonce_store = ReplayStore(db, "seen_nonce") if store == "sqlite" else MemoryReplayStore()
     validator = IdTokenValidator(
-        issuer=op.issuer, client_id=client_id, keys=load_jwks(document), clock=clock, nonce_store=ReplayStore(db, "seen_nonce")
+        issuer=op.issuer,
+        client_id=client_id,
+        keys=load_jwks(document),
+        clock=clock,
+        nonce_store=nonce_store,  # type: ignore[arg-type]
     )
     jw_keys = load_jwks(document)
     py_key = _pyjwt_key(document["keys"][0])
@@ -371,8 +394,9 @@ def id_token_case(workdir: Path, rounds: int) -> Case:
         db.close()
         op.db.close()
 
+    where = "nonce written to sqlite" if store == "sqlite" else "nonce kept in memory"
     return Case(
-        "ID token (scenario 3), RS256",
+        f"ID token (scenario 3), RS256, {where}",
         "RS256, Core §2 claims, fresh nonce each round",
         {
             "raw": _raw_each(tokens, document["keys"][0], "RS256"),
@@ -382,12 +406,18 @@ def id_token_case(workdir: Path, rounds: int) -> Case:
             "joserfc": joserfc_,
         },
         notes=[
-            "joselab's step 11 writes each nonce to a sqlite replay store (a real file): most of its extra time",
+            "joselab's step 11 writes each nonce to a sqlite replay store (a real file)"
+            if store == "sqlite"
+            else "joselab's step 11 checks and records each nonce in a dict (no file): the libraries keep no store",
             "PyJWT and joserfc are given iss, aud and the nonce to compare; no replay store, azp, acr or auth_time checks",
         ],
         close=close,
         alg="RS256",
     )
+
+
+def id_token_memory_case(workdir: Path, rounds: int) -> Case:
+    return id_token_case(workdir, rounds, store="memory")
 
 
 def _raw_each(tokens: list[str], public_jwk: dict[str, Any], alg: str) -> Call:
@@ -450,6 +480,7 @@ CASES = (
     software_statement_case,
     *(_access_token(alg) for alg in ("RS256", "PS256", "ES256", "Ed25519")),
     id_token_case,
+    id_token_memory_case,
     message_signature_case,
 )
 

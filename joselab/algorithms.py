@@ -61,6 +61,7 @@ from .keys import demo_key
 from .message.detached import sign_detached
 from .message.ob import HEADER as OB_HEADER
 from .message.ob import OB_IAT, OB_ISS, OB_TAN
+from .parties.http import shutdown_server
 from .trace import Trace
 
 # --------------------------------------------------------------------------------------------------
@@ -701,8 +702,7 @@ def python_server() -> HeaderServer:
     thread.start()
 
     def stop() -> None:
-        httpd.shutdown()
-        httpd.server_close()
+        shutdown_server(httpd)  # at once, not at the loop's next poll
         thread.join(5)
 
     return HeaderServer("Python http.server", platform.python_version(), httpd.server_address[1], stop)

@@ -28,6 +28,8 @@ from .trace import Evidence, Trace, as_evidence
 
 def is_numeric_date(value: Any) -> bool:
     """A JSON number that is not a boolean (RFC 7519 §2 NumericDate)."""
+    if value.__class__ is int:  # what JSON gives for a time: the common case, decided in one comparison
+        return -1e15 < value < 1e15
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value and abs(value) < 1e15
 
 
@@ -134,6 +136,11 @@ def _name(template: str, value: Any, *, json: bool = False) -> str:
     return template.format(as_evidence(value) if json else value)
 
 
+@lru_cache(maxsize=256)
+def _policy(section: str) -> str:
+    return policy(section)  # the label depends on the section alone: made once per section
+
+
 def _immutable_evidence(name: str, value: Any) -> Evidence:
     """``name = <value as JSON>``, formatted when read if ``value`` cannot change meanwhile (a string
     or a number); a list or an object is formatted now, so the row shows what was checked."""
@@ -168,8 +175,8 @@ def check_expiry(
         )
         if max_lifetime is not None:
             trace.check(
-                policy(section),
-                f"exp at most {max_lifetime}s from now",
+                _policy(section),
+                _name("exp at most {}s from now", max_lifetime),
                 exp - now <= max_lifetime + leeway,
                 lambda: f"exp - now = {int(exp - now)}s",
                 InvalidIssuedAt,  # errors.py: "the token lives longer than the policy allows"
@@ -217,8 +224,8 @@ def check_issued_at(
     )
     if max_age is not None:
         trace.check(
-            policy(section),
-            f"iat is at most {max_age}s old",
+            _policy(section),
+            _name("iat is at most {}s old", max_age),
             now - iat <= max_age + leeway,
             lambda: f"age {int(now - iat)}s",
             InvalidIssuedAt,
@@ -226,8 +233,8 @@ def check_issued_at(
     if max_lifetime is not None and is_numeric_date(claims.get("exp")):
         life = claims["exp"] - iat
         trace.check(
-            policy(section),
-            f"lifetime exp - iat at most {max_lifetime}s",
+            _policy(section),
+            _name("lifetime exp - iat at most {}s", max_lifetime),
             life <= max_lifetime,
             lambda: f"{int(life)}s",
             InvalidIssuedAt,

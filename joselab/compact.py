@@ -19,6 +19,7 @@ import base64
 import binascii
 import json
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,11 +63,13 @@ def b64url_decode(text: str, what: str = "segment") -> bytes:
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    seen: dict[str, Any] = {}
-    for name, value in pairs:
-        if name in seen:
-            raise _Duplicate(name)
-        seen[name] = value
+    seen = dict(pairs)
+    if len(seen) != len(pairs):  # a name came twice: find the first one repeated
+        first: set[str] = set()
+        for name, _ in pairs:
+            if name in first:
+                raise _Duplicate(name)
+            first.add(name)
     return seen
 
 
@@ -86,6 +89,7 @@ def _finite_float(text: str) -> float:
     return value
 
 
+_VALUE_STARTS = frozenset('{["-0123456789tfn')
 #: One strict decoder for every call (json.loads builds a new one each time it is given hooks).
 _DECODER = json.JSONDecoder(object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant, parse_float=_finite_float)
 
@@ -120,7 +124,11 @@ def loads_strict(data: bytes | str, what: str, section: str = "RFC 8259 §4", *,
                 text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant, parse_float=_finite_float
             )
         else:
-            value = _DECODER.decode(text)
+            # raw_decode reads one value from the start; decode() also skips whitespace around it
+            # (two regex scans). Text that starts with a value and ends with it needs neither.
+            value, end = _DECODER.raw_decode(text) if text[:1] in _VALUE_STARTS else (None, -1)
+            if end != len(text):
+                value = _DECODER.decode(text)
     except _Duplicate as dup:
         raise MalformedToken(f"{what} has unique member names", unique or section, f"duplicate member {dup.args[0]!r}") from None
     except (ValueError, RecursionError) as exc:
@@ -226,8 +234,40 @@ def _check_length(token: Any, max_length: int) -> str:
     return token
 
 
+#: Protected headers already parsed, by their base64url text: every token of one issuer has the same
+#: header text, so it is decoded and checked once, and each call gets its own copy. Only a header that
+#: parsed is kept, of at most :data:`_MAX_CACHED_HEADER` characters, whose members are strings, numbers,
+#: booleans, null or arrays of those; at most :data:`MAX_CACHED_HEADERS` are kept, the oldest going
+#: first (joselab policy: bounded memory whatever headers arrive).
+MAX_CACHED_HEADERS = 256
+_MAX_CACHED_HEADER = 1024
+_HEADERS: dict[str, tuple[dict[str, Any], bool]] = {}
+_HEADERS_LOCK = threading.Lock()
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def _header(segment: str, rfc: str = "RFC 7515") -> dict[str, Any]:
+    found = _HEADERS.get(segment)
+    if found is not None:
+        header, has_lists = found
+        if has_lists:
+            return {name: (list(value) if value.__class__ is list else value) for name, value in header.items()}
+        return header.copy()
     header = parse_json_object(b64url_decode(segment, "protected header"), "protected header", f"{rfc} §5.2", unique=f"{rfc} §4")
+    if len(segment) <= _MAX_CACHED_HEADER:
+        has_lists = False
+        for value in header.values():
+            if value.__class__ is list:
+                if not all(item.__class__ in _SCALARS for item in value):
+                    return header
+                has_lists = True
+            elif value.__class__ not in _SCALARS:
+                return header
+        with _HEADERS_LOCK:
+            while len(_HEADERS) >= MAX_CACHED_HEADERS:
+                del _HEADERS[next(iter(_HEADERS))]
+            _HEADERS[segment] = (header, has_lists)
+        return _header(segment, rfc)  # a copy: the kept header is never handed out
     return header
 
 
@@ -257,7 +297,27 @@ def parse_jws(token: str, *, detached_payload: bytes | None = None, max_length: 
             ) from None
     else:
         payload = b64url_decode(payload_segment, "payload")
-    return CompactJWS(token, protected, payload_segment, sig, header, payload, signature)
+    return _compact_jws(token, protected, payload_segment, sig, header, payload, signature)
+
+
+_new = object.__new__
+
+
+def _compact_jws(
+    token: str, protected: str, payload_segment: str, sig: str, header: dict[str, Any], payload: bytes, signature: bytes
+) -> CompactJWS:
+    # CompactJWS(...) with its fields filled directly: a frozen dataclass's __init__ sets each field
+    # through object.__setattr__, which costs more than the rest of the parse of a cached header.
+    parsed = _new(CompactJWS)
+    fields = parsed.__dict__
+    fields["token"] = token
+    fields["protected_b64"] = protected
+    fields["payload_segment"] = payload_segment
+    fields["signature_b64"] = sig
+    fields["header"] = header
+    fields["payload"] = payload
+    fields["signature"] = signature
+    return parsed
 
 
 def parse_jwe(token: str, *, max_length: int = MAX_TOKEN_LENGTH) -> CompactJWE:

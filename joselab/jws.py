@@ -22,6 +22,7 @@ The cryptography itself is jwcrypto's (``jwcrypto.jwa``); joselab decides what r
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Collection, Mapping
 from functools import lru_cache
 from typing import Any
@@ -45,7 +46,15 @@ from .errors import (
     UnsupportedCritical,
     ValidationError,
 )
-from .keys import MIXED_KEYS_MESSAGE, KeyBinding, key_fits_alg, mixes_secret_and_public, prepared_public_key, same_algorithm
+from .keys import (
+    MIXED_KEYS_MESSAGE,
+    KeyBinding,
+    key_fits_alg,
+    mixes_secret_and_public,
+    prepared_public_key,
+    rsa_bits,
+    same_algorithm,
+)
 from .trace import Trace
 
 #: Header parameter names the JOSE specs define (RFC 7515 §4.1, RFC 7516 §4.1, RFC 7518 §4.6, §4.7, §4.8,
@@ -285,18 +294,9 @@ def verify_signature(
         raise
     except JoselabError as exc:
         raise KeyNotFound("kid names a trusted key", "RFC 7515 §4.1.4", str(exc)) from None
-    fits, why = key_fits_alg(key, alg)
-    if fits:  # the key's type fits alg; now, is alg the one algorithm it serves?
-        served, how = binding.algorithm_for(key, allowed)
-        if served is None:
-            fits, why = False, how
-        elif not same_algorithm(served, alg, key):
-            fits, why = False, f"serves {how}, not {alg}"
-        else:
-            why = f"serves {how}; {why}"
+    fits, why, expected_len = _key_verdict(key, alg, allowed, binding)
     kid = key.get("kid")
     trace.check("RFC 8725 §3.1", _key_row_name(label, alg), fits, lambda: f"kid={kid!r}: {why}", KeyNotFound)
-    expected_len = _signature_bytes(alg, key)  # after the row above: the key's type fits alg
     length_name, signature_name = _signature_row_names(label, alg, expected_len)
     trace.check(
         "RFC 7518 §3",
@@ -316,6 +316,45 @@ def verify_signature(
 
 
 _DEFAULT_BINDING = KeyBinding()
+
+
+def _judge_key(key: jwk.JWK, alg: str, allowed: list[str], binding: KeyBinding) -> tuple[bool, str, int]:
+    """Whether ``key`` may verify ``alg`` (its type and size fit, and ``alg`` is the one algorithm
+    it serves), why, and the signature length ``alg`` then defines (0 when it may not)."""
+    fits, why = key_fits_alg(key, alg)
+    if fits:  # the key's type fits alg; now, is alg the one algorithm it serves?
+        served, how = binding.algorithm_for(key, allowed)
+        if served is None:
+            fits, why = False, how
+        elif not same_algorithm(served, alg, key):
+            fits, why = False, f"serves {how}, not {alg}"
+        else:
+            why = f"serves {how}; {why}"
+    return fits, why, _signature_bytes(alg, key) if fits else 0
+
+
+#: Verdicts of :func:`_judge_key` for the default binding, by the algorithm, the allowlist and the
+#: key's exact members (all of them, in order: any change is another entry): a verifier asks about
+#: the same few keys on every call. At most 256 are kept, the oldest going first (joselab policy).
+_VERDICTS: dict[tuple[Any, ...], tuple[bool, str, int]] = {}
+_VERDICTS_LOCK = threading.Lock()
+
+
+def _key_verdict(key: jwk.JWK, alg: str, allowed: list[str], binding: KeyBinding) -> tuple[bool, str, int]:
+    if binding is not _DEFAULT_BINDING:  # a configured binding is judged every time
+        return _judge_key(key, alg, allowed, binding)
+    cache_key = (alg, tuple(allowed), *key.items())
+    try:
+        found = _VERDICTS.get(cache_key)
+    except TypeError:  # a member whose value is a list (key_ops, x5c): not kept
+        return _judge_key(key, alg, allowed, binding)
+    if found is None:
+        found = _judge_key(key, alg, allowed, binding)
+        with _VERDICTS_LOCK:
+            while len(_VERDICTS) >= 256:
+                del _VERDICTS[next(iter(_VERDICTS))]
+            _VERDICTS[cache_key] = found
+    return found
 
 
 # The names of the key, length and signature rows depend on the algorithm, not on the token.
@@ -362,6 +401,18 @@ _DIRECT["Ed25519"] = (ed25519.Ed25519PublicKey, None, None, "")
 _DIRECT["Ed448"] = (ed448.Ed448PublicKey, None, None, "")
 
 
+_KINDS: dict[tuple[type, str], bool] = {}
+
+
+def _is_kind(cls: type, alg: str, kind: Any) -> bool:
+    # isinstance against cryptography's abstract key classes goes through abc on every call; the
+    # answer depends on the concrete class alone, so it is asked once per class and algorithm.
+    found = _KINDS.get((cls, alg))
+    if found is None:
+        found = _KINDS[(cls, alg)] = issubclass(cls, kind)
+    return found
+
+
 def _der(signature: bytes) -> bytes:
     half = len(signature) // 2
     return encode_dss_signature(int.from_bytes(signature[:half], "big"), int.from_bytes(signature[half:], "big"))
@@ -380,7 +431,7 @@ def signature_verifies(alg: str, key: jwk.JWK, signing_input: bytes, signature: 
         if (ops is None or (isinstance(ops, list) and "verify" in ops)) and key.get("use") in (None, "sig"):
             public = prepared_public_key(key)
             kind, scheme, digest, curve = direct
-            if public is not None and isinstance(public, kind):
+            if public is not None and _is_kind(public.__class__, alg, kind):
                 try:
                     if digest is not None:  # RSASSA
                         public.verify(signature, signing_input, scheme, digest)
@@ -403,10 +454,9 @@ def signature_verifies(alg: str, key: jwk.JWK, signing_input: bytes, signature: 
 def _signature_bytes(alg: str, key: jwk.JWK) -> int:
     if alg == "EdDSA":  # RFC 8037 §3.1: the size follows the key's curve (64 bytes Ed25519, 114 Ed448)
         return _FIXED_SIGNATURE_BYTES.get(str(key.get("crv")), 0)
-    if alg in _FIXED_SIGNATURE_BYTES:
-        return _FIXED_SIGNATURE_BYTES[alg]
-    from .keys import rsa_bits
-
+    fixed = _FIXED_SIGNATURE_BYTES.get(alg)
+    if fixed is not None:
+        return fixed
     return (rsa_bits(key) + 7) // 8  # RSASSA: the modulus length (RFC 8017 §8.1.2, §8.2.2)
 
 

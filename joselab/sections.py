@@ -21,7 +21,7 @@ import html
 import json
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 #: How a row labels a number joselab chose, beside the section that leaves it open:
@@ -167,6 +167,7 @@ def missing(text: str, *, context: bool = False) -> list[str]:
     ]
 
 
+@lru_cache(maxsize=1024)  # a trace's sections are a few dozen strings, rendered again for every row shown
 def link_html(text: str) -> str:
     """``text`` as HTML, with every cited section that the table holds made a link to its text."""
     out: list[str] = []

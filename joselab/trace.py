@@ -152,9 +152,30 @@ class Trace:
 
     def __init__(self, title: str) -> None:
         self.title = title
-        self.checks: list[Check] = []
+        # A passing row is kept as a tuple (section, name, evidence) until someone reads the rows:
+        # a validation that nobody looks at builds no Check objects (they are most of a row's cost).
+        self._rows: list[Check | tuple[str, str, Evidence]] = []
+        self._built = 0  # rows before this index are Check objects
         self.error: ValidationError | None = None
         self.result: object = None  # what the validator hands back on success (e.g. the claims)
+
+    @property
+    def checks(self) -> list[Check]:
+        """Every row, in order, as :class:`Check` objects (the same objects each time it is read)."""
+        rows = self._rows
+        count = len(rows)
+        if self._built != count:
+            for i in range(self._built, count):
+                row = rows[i]
+                if row.__class__ is tuple:
+                    rows[i] = Check(row[0], row[1], _PASSED, row[2])  # type: ignore[index]
+            self._built = count
+        return rows  # type: ignore[return-value]
+
+    @checks.setter
+    def checks(self, rows: list[Check]) -> None:
+        self._rows = rows  # type: ignore[assignment]
+        self._built = 0
 
     # -- recording -------------------------------------------------------------------------------
     def check(
@@ -169,10 +190,10 @@ class Trace:
         a function that formats it (:data:`Evidence`): it runs only when the row is read, or now if
         the check failed."""
         if passed:
-            self.checks.append(Check(section, name, _PASSED, evidence))
+            self._rows.append((section, name, evidence))
             return True
         row = Check(section, name, Outcome.FAIL, evidence)
-        self.checks.append(row)
+        self._rows.append(row)
         raise error(name, section, row.evidence)
 
     def note_failure(self, exc: ValidationError) -> None:
@@ -193,12 +214,12 @@ class Trace:
     def leniency(self, option: str, section: str, what: str, evidence: Evidence = "") -> None:
         """Record that a named option accepted what the strict default refuses: a passing row whose
         name starts with ``leniency <option>:``, so that no leniency is ever silent."""
-        self.checks.append(Check(section, f"leniency {option}: {what}", Outcome.PASS, evidence))
+        self._rows.append((section, f"leniency {option}: {what}", evidence))
 
     # -- reading ---------------------------------------------------------------------------------
     @property
     def ok(self) -> bool:
-        return self.error is None and bool(self.checks)
+        return self.error is None and bool(self._rows)
 
     @property
     def failed(self) -> Check | None:
@@ -215,7 +236,7 @@ class Trace:
         return self.ok
 
     def __len__(self) -> int:
-        return len(self.checks)
+        return len(self._rows)
 
     def __iter__(self) -> Iterator[Check]:
         return iter(self.checks)

@@ -14,8 +14,8 @@ Three helpers let a lab use a scenario's real validator honestly:
 
 * :func:`fresh_replay_store`: a validator with a replay store (``jti``, ``nonce``) refuses a token the
   second time it sees it, so a lab that re-validates one token on every change would show nothing but
-  replays. Each try gets its own new sqlite store instead: the replay row still runs, and passes
-  because it *is* that store's first use.
+  replays. Each try gets a store of its own instead (a new table in a real sqlite file): the replay
+  row still runs, and passes because it *is* that store's first use.
 * :func:`variant`: a copy of a scenario's validator with one part swapped (that replay store, or
   the clock the clock lab moves), so the lab runs the very checks the scenario runs;
 * :class:`FetchOnce`: ``get_json`` over the demo network, each URL fetched once and kept (as a
@@ -36,11 +36,14 @@ every change is computed live, by the same functions.
 
 from __future__ import annotations
 
+import atexit
 import copy
 import dataclasses
 import html
+import itertools
 import json
 import re
+import shutil
 import statistics
 import tempfile
 import time
@@ -557,16 +560,41 @@ def clock_lab(
 # -- helpers for the labs --------------------------------------------------------------------------
 @contextmanager
 def fresh_replay_store(table: str = "seen_jti", directory: str | Path | None = None) -> Iterator[ReplayStore]:
-    """A replay store in a new sqlite file (under ``directory``), removed when the block ends.
+    """A replay store no one has used yet: a new table in a real sqlite file, dropped when the block ends.
 
     For a lab that validates one token again and again: each try is then the store's first sight of
-    the token, as it was for the validator the first time. The replay row still runs and passes."""
-    with tempfile.TemporaryDirectory(dir=directory) as folder:
-        db = Database(Path(folder) / "lab.sqlite")
-        try:
-            yield ReplayStore(db, table)
-        finally:
-            db.close()
+    the token, as it was for the validator the first time. The replay row still runs and passes. The
+    tries of one process share one sqlite file (under ``directory``, by default the system's
+    temporary folder), each with a table of its own: a new file for every try cost more than the
+    validation (creating, flushing and deleting a file), and a lab makes a hundred tries. The file is
+    removed when the process ends."""
+    db = _lab_database(directory)
+    name = f"{table}_{next(_LAB_TABLES)}"
+    try:
+        yield ReplayStore(db, name)
+    finally:
+        db.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+_LAB_TABLES = itertools.count(1)
+_LAB_DATABASES: dict[str, tuple[Database, str]] = {}
+
+
+def _lab_database(directory: str | Path | None) -> Database:
+    where = str(directory) if directory is not None else ""
+    found = _LAB_DATABASES.get(where)
+    if found is None:
+        folder = tempfile.mkdtemp(prefix="joselab-lab-", dir=directory)
+        found = _LAB_DATABASES[where] = (Database(Path(folder) / "lab.sqlite"), folder)
+    return found[0]
+
+
+@atexit.register
+def _remove_lab_databases() -> None:
+    for db, folder in _LAB_DATABASES.values():
+        db.close()
+        shutil.rmtree(folder, ignore_errors=True)
+    _LAB_DATABASES.clear()
 
 
 def variant(validator: Any, **changes: Any) -> Any:

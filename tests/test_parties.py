@@ -225,6 +225,23 @@ def test_replay_store_forgets_expired_values(tmp_path):
     assert len(store) == 1
 
 
+def test_replay_store_expired_row_not_yet_deleted_counts_as_unseen(tmp_path):
+    """Expired rows are deleted once per clock second; until then an insert takes an expired row's place."""
+    store = ReplayStore(Database(tmp_path / "seen.sqlite"))
+    assert store.first_use("jti-0", expires_at=300, now=100)  # the clean-up of second 100 runs here
+    assert store.first_use("jti-1", expires_at=50, now=100)  # expired when recorded; no clean-up until second 101
+    assert store.first_use("jti-1", expires_at=400, now=100)
+    assert not store.first_use("jti-1", expires_at=400, now=100)
+    assert len(store) == 2
+
+
+def test_database_flushes_per_commit_only_when_asked(tmp_path):
+    assert Database(tmp_path / "a.sqlite").execute("PRAGMA synchronous") == [(1,)]  # NORMAL
+    assert Database(tmp_path / "b.sqlite", synchronous="FULL").execute("PRAGMA synchronous") == [(2,)]
+    with pytest.raises(ValueError):
+        Database(tmp_path / "c.sqlite", synchronous="OFF")
+
+
 def test_replay_detected_across_a_reopen_of_the_same_file(tmp_path):
     """RFC 7519 §4.1.7: a replay is refused after the party restarts, too."""
     path = tmp_path / "seen.sqlite"

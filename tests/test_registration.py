@@ -560,3 +560,28 @@ def test_garbage_statement_inside_a_signed_request(demo):
         outcome = demo.bank.register(demo.client.sign({"software_statement": bad}))
         assert outcome.status == 400 and outcome.body["error"] == INVALID_SOFTWARE_STATEMENT
         assert isinstance(outcome.statement_trace.error, JoselabError)
+
+
+def test_ssa_directory_jwks_loaded_once_and_rotation_seen_next_call(demo):
+    """The directory's set is fetched on every validation and loaded again only when it changed."""
+    from joselab import public_jwks
+
+    published = {"doc": public_jwks(demo.directory.key)}
+    fetched: list[str] = []
+
+    class Fetcher:
+        def get_json(self, url: str) -> Any:
+            fetched.append(url)
+            return published["doc"]
+
+    validator = SoftwareStatementValidator([demo.directory.trusted()], Fetcher(), clock=demo.clock)
+    assert validator.validate(ssa_with(demo)).ok and validator.validate(ssa_with(demo)).ok
+    assert len(fetched) == 2  # fetched each time
+    # The directory rotates: its old key is gone, and the next validation sees that.
+    rotated = generate_key("ES256", kid="directory-2027")
+    published["doc"] = public_jwks(rotated)
+    rejected(validator.validate(ssa_with(demo)), KeyNotFound)
+    assert validator.validate(ssa_with(demo, key=rotated)).ok
+    # A change made in place to the document object the fetcher returns is a change too.
+    published["doc"]["keys"][0]["kid"] = "renamed"
+    rejected(validator.validate(ssa_with(demo, key=rotated)), KeyNotFound)

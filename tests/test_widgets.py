@@ -358,14 +358,17 @@ def test_clock_lab_with_named_instants_for_a_detached_jws():
 
 
 # -- helpers --------------------------------------------------------------------------------------
-def test_fresh_replay_store_is_a_new_sqlite_file_each_time(tmp_path):
+def test_fresh_replay_store_is_a_new_store_each_time(tmp_path):
     with fresh_replay_store("seen_nonce", tmp_path) as store:
         assert store.first_use("n-1", DEMO_EPOCH + 60, DEMO_EPOCH)
         assert not store.first_use("n-1", DEMO_EPOCH + 60, DEMO_EPOCH)  # a real store: the replay is seen
-        assert store.db.path.exists() and store.db.path.parent.parent == tmp_path
+        assert store.db.path.exists() and store.db.path.parent.parent == tmp_path  # a real sqlite file
+        first = store.table
     with fresh_replay_store("seen_nonce", tmp_path) as store:
         assert store.first_use("n-1", DEMO_EPOCH + 60, DEMO_EPOCH)  # the next try starts afresh
-    assert list(tmp_path.iterdir()) == []  # and nothing is left behind
+        assert store.table != first
+    tables = store.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    assert tables == []  # each try's table is dropped when its block ends
 
 
 def test_fetch_once_keeps_what_it_fetched_after_the_servers_stop():

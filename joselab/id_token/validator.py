@@ -41,6 +41,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Collection, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from jwcrypto import jwk
@@ -73,12 +74,14 @@ from ..jwe import decrypt_jwe
 from ..jws import KeySource, select_key, verify_jws
 from ..keys import KeyBinding
 from ..parties.store import ReplayStore
-from ..trace import Trace, as_evidence
+from ..trace import Evidence, Trace, as_evidence
 
 #: joselab policy (OIDC Core §3.1.3.7 (10) leaves the acceptable ``iat`` range to the client and sets
 #: no bound on ``exp - iat``): a larger ``max_lifetime`` is a named leniency and shows in the trace.
 DEFAULT_MAX_LIFETIME = 3600
 STEP = "OIDC Core §3.1.3.7 ({})"
+#: Each step's label, made once.
+_STEPS = tuple(STEP.format(i) for i in range(14))
 AT_HASH_SECTION = "OIDC Core §3.1.3.8, §3.2.2.9"
 C_HASH_SECTION = "OIDC Core §3.3.2.10, §3.3.2.11"
 S_HASH_SECTION = "FAPI 1 Advanced §5.1.1"
@@ -132,6 +135,22 @@ def _secret_key(secret: str) -> jwk.JWK:
 
 
 # -- the client-side validator --------------------------------------------------------------------
+_REQUIRED = ("iss", "sub", "aud", "exp", "iat")
+_REQUIRED_ROW = "required claims present: " + ", ".join(_REQUIRED)
+
+
+@lru_cache(maxsize=64)
+def _registered_alg_row(alg: str) -> str:
+    return f"alg is the registered id_token_signed_response_alg {alg}"
+
+
+def _late(name: str, value: Any) -> Evidence:
+    """``name = <value as JSON>``, formatted when read if the value is a string or a number."""
+    if value.__class__ in (str, int, float, bool) or value is None:
+        return lambda: f"{name} = {as_evidence(value)}"
+    return f"{name} = {as_evidence(value)}"
+
+
 class IdTokenValidator:
     """The client's validation of an ID token: OIDC Core §3.1.3.7 steps 1-13, then ``at_hash`` and
     ``c_hash``. One validator per client registration.
@@ -237,16 +256,17 @@ class IdTokenValidator:
         trace = Trace(title or "OIDC Core §3.1.3.7: ID token validation at the client")
         with trace.run():
             jws_token = self._step1(trace, token)
+            before: list[dict[str, Any]] = []  # the claims steps 2-5 read: the payload is parsed once
             parsed = verify_jws(
                 trace,
                 jws_token,
                 self._key_for,
                 self.algorithms,
-                signature_section=STEP.format(6),
-                check_header=lambda p: self._before_signature(trace, p),
+                signature_section=_STEPS[6],
+                check_header=lambda p: before.append(self._before_signature(trace, p)),
                 binding=self.binding,
             )
-            claims = parsed.claims()
+            claims = before[0] if before else parsed.claims()
             alg = parsed.header["alg"]
             owner = hashlib.sha256(str(code).encode("utf-8", "replace")).hexdigest() if hybrid and code else ""
             self._steps_7_to_13(trace, alg, claims, nonce=nonce, max_age=max_age, acr_values=acr_values, owner=owner)
@@ -266,7 +286,7 @@ class IdTokenValidator:
 
     # -- step 1 -------------------------------------------------------------------------------
     def _step1(self, trace: Trace, token: str) -> str:
-        section = STEP.format(1)
+        section = _STEPS[1]
         # Tell JWE from JWS by counting the parts (RFC 7516 §9); the parsers below do the rest.
         kind = "JWE" if isinstance(token, str) and token.count(".") == 4 else "JWS"
         if not self.encrypted:
@@ -303,21 +323,20 @@ class IdTokenValidator:
             raise UnexpectedTokenKind("nested token is a compact JWS", "RFC 7519 §7.2", "plaintext is not ASCII") from None
 
     # -- steps 2-5, on the parsed but not yet verified token ------------------------------------
-    def _before_signature(self, trace: Trace, parsed: CompactJWS) -> None:
+    def _before_signature(self, trace: Trace, parsed: CompactJWS) -> dict[str, Any]:
         typ = parsed.header.get("typ")
         trace.check(
             "RFC 8725 §3.11",
             "typ absent or JWT (not an access token or another kind of JWT)",
             "typ" not in parsed.header or (isinstance(typ, str) and normalise_typ(typ) == "jwt"),  # typ: null is not absent
-            f"typ = {as_evidence(typ)}",
+            _late("typ", typ),
             InvalidType,
         )
         claims = parsed.claims()
-        required = ("iss", "sub", "aud", "exp", "iat")
-        missing = [n for n in required if n not in claims]
+        missing = [n for n in _REQUIRED if n not in claims]
         trace.check(
             "OIDC Core §2",
-            "required claims present: " + ", ".join(required),
+            _REQUIRED_ROW,
             not missing,
             f"missing {missing}" if missing else "all present",
             MissingClaim,
@@ -327,39 +346,40 @@ class IdTokenValidator:
             "OIDC Core §2",
             "sub is a string of 1-255 ASCII characters",
             isinstance(sub, str) and 0 < len(sub) <= 255 and sub.isascii(),
-            f"sub = {as_evidence(sub)}",
+            _late("sub", sub),
             InvalidClaim,
         )
-        check_issuer(trace, claims, self.issuer, STEP.format(2))
-        check_audience(trace, claims, self.client_id, STEP.format(3), trusted=self.trusted_audiences)
+        check_issuer(trace, claims, self.issuer, _STEPS[2])
+        check_audience(trace, claims, self.client_id, _STEPS[3], trusted=self.trusted_audiences)
         # Steps 4-5 as errata set 2 rewrote them: azp matters only under an extension that defines it
         # (joselab uses none, so only its form is checked, OIDC Core §2), and step 5's "MAY": when azp is there,
         # it must be this client. The pre-errata rule "several audiences: azp SHOULD be present" is gone.
         if "azp" not in claims:
-            trace.check(STEP.format(4), "azp absent (no extension in use defines it)", True, "absent")
-            return
+            trace.check(_STEPS[4], "azp absent (no extension in use defines it)", True, "absent")
+            return claims
         azp = claims["azp"]
         trace.check(
-            STEP.format(4),
+            _STEPS[4],
             "azp is a StringOrURI (no extension in use defines more)",
             isinstance(azp, str) and bool(azp),
             f"azp = {as_evidence(azp)}",
             InvalidClaim,
         )
         trace.check(
-            STEP.format(5),
+            _STEPS[5],
             f"azp equals the client_id {as_evidence(self.client_id)}",
             azp == self.client_id,
             f"azp = {as_evidence(azp)}",
             InvalidAudience,
         )
+        return claims
 
     def _key_for(self, header: Mapping[str, Any]) -> jwk.JWK | None:
         """Step 6 uses the Issuer's keys; step 8 says an HS* MAC key is the client_secret."""
         alg = header.get("alg")
         if isinstance(alg, str) and alg.startswith("HS"):
             if not self.client_secret:
-                raise KeyNotFound("HS* key is the client_secret", STEP.format(8), "this client has no client_secret")
+                raise KeyNotFound("HS* key is the client_secret", _STEPS[8], "this client has no client_secret")
             return _secret_key(self.client_secret)
         return select_key(self.keys, header)
 
@@ -376,31 +396,31 @@ class IdTokenValidator:
         owner: str = "",
     ) -> None:
         trace.check(
-            STEP.format(7),
-            f"alg is the registered id_token_signed_response_alg {self.registered_alg}",
+            _STEPS[7],
+            _registered_alg_row(self.registered_alg),
             alg == self.registered_alg,
-            f"alg = {alg}",
+            lambda: f"alg = {alg}",
             AlgorithmNotAllowed,
         )
         if alg.startswith("HS"):
             auds = audiences(claims) or []
             # "the behavior is unspecified if the aud is multi-valued": refuse rather than guess.
             trace.check(
-                STEP.format(8),
+                _STEPS[8],
                 "MAC key was the UTF-8 client_secret of the one client in aud",
                 len(auds) == 1 and auds[0] == self.client_id,
                 f"aud has {len(auds)} values",
                 InvalidAudience,
             )
         else:
-            trace.check(STEP.format(8), "not a MAC alg: the Issuer's published key was used", True, f"alg = {alg}")
-        check_expiry(trace, claims, self.clock, self.leeway, STEP.format(9))
+            trace.check(_STEPS[8], "not a MAC alg: the Issuer's published key was used", True, lambda: f"alg = {alg}")
+        check_expiry(trace, claims, self.clock, self.leeway, _STEPS[9])
         if "nbf" in claims:
             # Core defines no nbf for ID tokens, but a JWT that carries one "MUST NOT be accepted"
             # before it (RFC 7519 §4.1.5); without this row a future-dated token passed.
             check_not_before(trace, claims, self.clock, self.leeway, "RFC 7519 §4.1.5")
         check_issued_at(
-            trace, claims, self.clock, self.leeway, STEP.format(10), max_age=self.iat_window, max_lifetime=self.max_lifetime
+            trace, claims, self.clock, self.leeway, _STEPS[10], max_age=self.iat_window, max_lifetime=self.max_lifetime
         )
         if self.max_lifetime > DEFAULT_MAX_LIFETIME:
             # A named leniency, never a silent one: the same row the access-token validator writes.
@@ -413,7 +433,7 @@ class IdTokenValidator:
                 else "no iat",
             )
         self._step11(trace, claims, nonce, owner)
-        section = STEP.format(12)
+        section = _STEPS[12]
         if acr_values:
             acr = claims.get("acr")
             trace.check(
@@ -425,7 +445,7 @@ class IdTokenValidator:
             )
         else:
             trace.check(section, "acr not requested: nothing to check", True, f"acr = {as_evidence(claims.get('acr'))}")
-        section = STEP.format(13)
+        section = _STEPS[13]
         if max_age is None:
             trace.check(section, "max_age not sent: nothing to check", True, "auth_time not requested")
             return
@@ -455,7 +475,7 @@ class IdTokenValidator:
         )
 
     def _step11(self, trace: Trace, claims: Mapping[str, Any], nonce: str | None, owner: str = "") -> None:
-        section = STEP.format(11)
+        section = _STEPS[11]
         value = claims.get("nonce")
         if nonce is None:
             # Core §2: a nonce in the token that was never sent cannot be "equal to the one sent".

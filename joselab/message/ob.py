@@ -25,6 +25,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from jwcrypto import jwk
@@ -48,7 +49,7 @@ from ..errors import (
 from ..jws import KeySource, select_key
 from ..keys import DemoKey, KeyBinding, as_jwk, load_jwks
 from ..parties.http import Network
-from ..trace import Trace, as_evidence
+from ..trace import Evidence, Trace, as_evidence
 from .detached import sign_detached, verify_detached
 
 OB_IAT = "http://openbanking.org.uk/iat"
@@ -214,6 +215,70 @@ class OBSigner:
         return sign_detached(body, self.key, header)
 
 
+@dataclass(frozen=True)
+class _HeaderRows:
+    """The sections and names of :meth:`OBVerifier.check_header`'s rows, which depend on the verifier's
+    configuration only, made once per configuration."""
+
+    unencoded: bool
+    allowed_members: frozenset[str]
+    crit: frozenset[str]
+    cty_types: frozenset[str]
+    header_section: str
+    kid_section: str
+    b64_section: str
+    typ_section: str
+    cty_section: str
+    cty_name: str
+    iat_section: str
+    iat_name: str
+    iss_section: str
+    iss_present: str
+    iss_name: str
+    tan_section: str
+    tan_present: str
+    tan_name: str
+    crit_section: str
+    crit_name: str
+
+
+@lru_cache(maxsize=64)
+def _header_rows(
+    profile: OBProfile, expected: OBParticipant, leeway: int, anchors: tuple[str, ...], accepted_cty: tuple[str, ...]
+) -> _HeaderRows:
+    sec = profile.section
+    return _HeaderRows(
+        unencoded=profile.unencoded,
+        allowed_members=profile.allowed_members,
+        crit=frozenset(profile.crit),
+        cty_types=frozenset(normalise_typ(c) for c in accepted_cty),
+        header_section=f"{sec} (JOSE header)",
+        kid_section=f"{sec} (kid)",
+        b64_section=f"{sec} (b64); RFC 7797 §3" if profile.unencoded else f"{sec} (b64)",
+        typ_section=f"{sec} (typ); RFC 7515 §4.1.9",
+        cty_section=f"{sec} (cty); RFC 7515 §4.1.10",
+        cty_name=f"cty is one of {list(accepted_cty)}",
+        iat_section=f"{sec} (iat)",
+        iat_name=f"{OB_IAT} is in the past (+{leeway}s leeway, joselab policy)",
+        iss_section=f"{sec} (iss)",
+        iss_present=f"{OB_ISS} is present",
+        iss_name=f"{OB_ISS} is the expected {expected.role} {expected.iss!r}",
+        tan_section=f"{sec} (tan)",
+        tan_present=f"{OB_TAN} is present",
+        tan_name=f"{OB_TAN} is an allowlisted trust anchor {sorted(anchors)}",
+        crit_section=f"{sec} (crit); RFC 7515 §4.1.11",
+        crit_name=f"crit lists exactly {list(profile.crit)}",
+    )
+
+
+def _evidence(name: str, value: Any) -> Evidence:
+    """``name = <value as JSON>`` (the value alone without ``name``), formatted when read if the value
+    is a string or a number, which cannot change meanwhile; anything else is formatted now."""
+    if value.__class__ in (str, int, float, bool) or value is None:
+        return (lambda: f"{name} = {as_evidence(value)}") if name else (lambda: as_evidence(value))
+    return f"{name} = {as_evidence(value)}" if name else as_evidence(value)
+
+
 class OBVerifier:
     """Verifies ``x-jws-signature`` from one expected party, per one profile, with keys from allowlisted
     trust anchors. Every rule of the profile is a row of the trace."""
@@ -260,26 +325,26 @@ class OBVerifier:
     def check_header(self, trace: Trace, parsed: CompactJWS) -> None:
         """The profile's rules on the protected header, each a row (OB R/W v3.1 Message Signing)."""
         header = parsed.header
-        profile = self.profile
-        sec = profile.section
-        extra = sorted(set(header) - profile.allowed_members)
+        rows = _header_rows(self.profile, self.expected, self.leeway, tuple(self.anchors), tuple(self.accepted_cty))
+        extra = sorted(set(header) - rows.allowed_members)
         trace.check(
-            f"{sec} (JOSE header)",
+            rows.header_section,
             "header has only the members the profile specifies",
             not extra,
             f"unexpected {extra}" if extra else f"{len(header)} members",
             InvalidHeader,
         )
+        kid = header.get("kid")
         trace.check(
-            f"{sec} (kid)",
+            rows.kid_section,
             "kid is present (a non-empty string)",
-            isinstance(header.get("kid"), str) and bool(header.get("kid")),
-            f"kid = {as_evidence(header.get('kid'))}" if "kid" in header else "absent",
+            isinstance(kid, str) and bool(kid),
+            _evidence("kid", kid) if "kid" in header else "absent",
             MissingClaim,
         )
-        if profile.unencoded:
+        if rows.unencoded:
             trace.check(
-                f"{sec} (b64); RFC 7797 §3",
+                rows.b64_section,
                 "b64 is false: the body is signed unencoded",
                 header.get("b64") is False,
                 f"b64 = {as_evidence(header.get('b64'))}" if "b64" in header else "absent",
@@ -287,7 +352,7 @@ class OBVerifier:
             )
         else:
             trace.check(
-                f"{sec} (b64)",
+                rows.b64_section,
                 "b64 is absent: the body is signed base64url-encoded",
                 "b64" not in header,
                 f"b64 = {as_evidence(header.get('b64'))}" if "b64" in header else "absent",
@@ -296,69 +361,58 @@ class OBVerifier:
         if "typ" in header:
             typ = header["typ"]
             ok = isinstance(typ, str) and normalise_typ(typ) == "jose"  # RFC 7515 §4.1.9: "application/" optional
-            trace.check(f"{sec} (typ); RFC 7515 §4.1.9", "typ is JOSE", ok, f"typ = {as_evidence(typ)}", InvalidType)
+            trace.check(rows.typ_section, "typ is JOSE", ok, _evidence("typ", typ), InvalidType)
         if "cty" in header:
             cty = header["cty"]
             # RFC 7515 §4.1.10: "application/" may be omitted, so "json" and "application/json" are one type.
-            ok = isinstance(cty, str) and normalise_typ(cty) in {normalise_typ(c) for c in self.accepted_cty}
-            trace.check(
-                f"{sec} (cty); RFC 7515 §4.1.10",
-                f"cty is one of {list(self.accepted_cty)}",
-                ok,
-                f"cty = {as_evidence(cty)}",
-                InvalidType,
-            )
-        iat = check_numeric(trace, header, OB_IAT, f"{sec} (iat)", required=True)
+            ok = isinstance(cty, str) and normalise_typ(cty) in rows.cty_types
+            trace.check(rows.cty_section, rows.cty_name, ok, _evidence("cty", cty), InvalidType)
+        iat = check_numeric(trace, header, OB_IAT, rows.iat_section, required=True)
         now = self.clock.now()
         assert iat is not None  # required=True: absent or not a number has raised
         trace.check(
-            f"{sec} (iat)",
-            f"{OB_IAT} is in the past (+{self.leeway}s leeway, joselab policy)",
+            rows.iat_section,
+            rows.iat_name,
             iat <= now + self.leeway,
-            f"now={now}, iat={int(iat)}",
+            lambda: f"now={now}, iat={int(iat)}",
             InvalidIssuedAt,
         )
         iss = header.get(OB_ISS)
+        present = OB_ISS in header
         trace.check(
-            f"{sec} (iss)",
-            f"{OB_ISS} is present",
-            OB_ISS in header,
-            as_evidence(iss) if OB_ISS in header else "absent",
+            rows.iss_section,
+            rows.iss_present,
+            present,
+            _evidence("", iss) if present else "absent",
             MissingClaim,
         )
-        trace.check(
-            f"{sec} (iss)",
-            f"{OB_ISS} is the expected {self.expected.role} {self.expected.iss!r}",
-            iss == self.expected.iss,
-            f"iss = {as_evidence(iss)}",
-            InvalidIssuer,
-        )
+        trace.check(rows.iss_section, rows.iss_name, iss == self.expected.iss, _evidence("iss", iss), InvalidIssuer)
         tan = header.get(OB_TAN)
+        present = OB_TAN in header
         trace.check(
-            f"{sec} (tan)",
-            f"{OB_TAN} is present",
-            OB_TAN in header,
-            as_evidence(tan) if OB_TAN in header else "absent",
+            rows.tan_section,
+            rows.tan_present,
+            present,
+            _evidence("", tan) if present else "absent",
             MissingClaim,
         )
         trace.check(
-            f"{sec} (tan)",
-            f"{OB_TAN} is an allowlisted trust anchor {sorted(self.anchors)}",
+            rows.tan_section,
+            rows.tan_name,
             isinstance(tan, str) and tan in self.anchors,
-            f"tan = {as_evidence(tan)}",
+            _evidence("tan", tan),
             InvalidClaim,
         )
         crit = header.get("crit")
         # Names must be strings before they go into a set: a list or object inside crit is unhashable.
         names = isinstance(crit, list) and all(isinstance(name, str) for name in crit)
-        exact = names and len(crit) == len(set(crit)) and set(crit) == set(profile.crit)
-        trace.check(
-            f"{sec} (crit); RFC 7515 §4.1.11",
-            f"crit lists exactly {list(profile.crit)}",
-            exact,
-            f"crit = {as_evidence(crit)}" if "crit" in header else "absent",
-            UnsupportedCritical,
-        )
+        exact = names and len(crit) == len(set(crit)) and set(crit) == rows.crit
+        if names:
+            listed = tuple(crit)  # strings, kept as they are now: the row shows what was checked
+            evidence: Evidence = lambda: f"crit = {as_evidence(list(listed))}"  # noqa: E731
+        else:
+            evidence = f"crit = {as_evidence(crit)}" if "crit" in header else "absent"
+        trace.check(rows.crit_section, rows.crit_name, exact, evidence, UnsupportedCritical)
 
     def verify(self, signature: str | None, body: bytes, *, trace: Trace | None = None, strict: bool = False) -> Trace:
         """Verify the ``x-jws-signature`` value ``signature`` over the received ``body`` bytes."""

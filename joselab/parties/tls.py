@@ -32,6 +32,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from .http import shutdown_server
+
 __all__ = ["Answer", "DemoCA", "DocumentServer", "TlsIdentity"]
 
 #: RFC 5280 §4.1.2.5: a notAfter of 99991231235959Z means the certificate has no well-defined
@@ -286,8 +288,7 @@ class DocumentServer:
 
     def stop(self) -> None:
         if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
+            shutdown_server(self._httpd)  # at once, not at the loop's next poll
             self._httpd = None
 
     @property

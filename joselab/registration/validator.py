@@ -33,6 +33,7 @@ where one states the rule: "OB DCR v3.2 (Data Dictionary)", "(Self-signed SSA)",
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -59,7 +60,7 @@ from ..jws import verify_jws
 from ..keys import KeyBinding, load_jwks
 from ..parties.store import ReplayStore
 from ..sections import policy
-from ..trace import Trace, as_evidence
+from ..trace import Evidence, Trace, as_evidence
 
 #: Section labels for the Open Banking documents (they number no sections we could cite more precisely).
 OB_SSA = "OB Directory SSA"
@@ -147,6 +148,29 @@ def _string_list(value: Any) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(v, str) and v for v in value)
 
 
+# Row names that depend on nothing but these constants, made once.
+_SSA_CLAIMS_ROW = f"the {len(SSA_REQUIRED_CLAIMS)} claims of an SSA present (iss, iat, jti, software_*, org_*)"
+_SSA_STRINGS = ("software_id", "software_client_name", "org_id", "org_name")
+_SSA_STRINGS_ROW = f"{', '.join(_SSA_STRINGS)} are non-empty strings"
+_SSA_ROLES_ROW = f"software_roles: non-empty array of {sorted(KNOWN_ROLES)}"
+
+
+def _late(value: Any, prefix: str = "") -> Evidence:
+    """``prefix`` and the value as JSON, formatted when read if the value is a string or a number."""
+    if value.__class__ in (str, int, float, bool) or value is None:
+        return lambda: prefix + as_evidence(value)
+    return prefix + as_evidence(value)
+
+
+def _listed(value: Any, strings: bool) -> Evidence:
+    """A list's evidence: formatted when read from a snapshot of its strings (``strings``: it is a
+    list of strings), else now, so the row shows what was checked."""
+    if strings:
+        snapshot = tuple(value)
+        return lambda: as_evidence(list(snapshot))
+    return as_evidence(value)
+
+
 # -- the statement ---------------------------------------------------------------------------------
 
 
@@ -194,6 +218,7 @@ class SoftwareStatementValidator:
         self.leeway = leeway
         self.accept_unsigned = accept_unsigned
         self.binding = binding  # RFC 8725 §3.1: the one algorithm of each key (joselab.keys.KeyBinding)
+        self._loaded: dict[str, tuple[Any, jwk.JWKSet]] = {}  # jwks_uri -> (document, its loaded set)
 
     def _key_source(self, owner: dict[str, TrustedDirectory]):
         def lookup(header: Mapping[str, Any]) -> jwk.JWK | None:
@@ -202,7 +227,7 @@ class SoftwareStatementValidator:
                 return None  # OB SSAs always carry kid; a key is never guessed
             matches = []
             for directory in self.directories:
-                for key in load_jwks(self.network.get_json(directory.jwks_uri))["keys"]:
+                for key in self._jwks(directory.jwks_uri)["keys"]:
                     if key.get("kid") == kid:
                         matches.append((directory, key))
             if len(matches) > 1:
@@ -214,6 +239,19 @@ class SoftwareStatementValidator:
             return matches[0][1]
 
         return lookup
+
+    def _jwks(self, url: str) -> jwk.JWKSet:
+        """The directory's JWK Set as fetched now. The set is fetched on every validation, and loaded
+        (:func:`~joselab.keys.load_jwks`: parsed, checked, keys built) only when the document differs
+        from the last one loaded from ``url``, so a rotation is seen on the next validation."""
+        document = self.network.get_json(url)
+        last = self._loaded.get(url)
+        if last is not None and last[0] == document:
+            return last[1]
+        keyset = load_jwks(document)  # raises on a bad set, which is then not kept
+        # A copy of the document that was loaded: a caller's later change to its own object is a new document.
+        self._loaded[url] = (json.loads(json.dumps(document)), keyset)
+        return keyset
 
     def _check_header(self, trace: Trace, parsed: CompactJWS) -> None:
         alg = parsed.header.get("alg")
@@ -270,7 +308,7 @@ class SoftwareStatementValidator:
             missing = [n for n in SSA_REQUIRED_CLAIMS if n not in claims]
             trace.check(
                 OB_SSA,
-                f"the {len(SSA_REQUIRED_CLAIMS)} claims of an SSA present (iss, iat, jti, software_*, org_*)",
+                _SSA_CLAIMS_ROW,
                 not missing,
                 f"missing {missing}" if missing else "all present",
                 MissingClaim,
@@ -282,29 +320,26 @@ class SoftwareStatementValidator:
             if "nbf" in claims:
                 check_not_before(trace, claims, self.clock, self.leeway, "RFC 7519 §4.1.5")
             _check_jti(trace, claims)
-            names = ("software_id", "software_client_name", "org_id", "org_name")
-            bad = [n for n in names if not (isinstance(claims[n], str) and claims[n])]
+            bad = [n for n in _SSA_STRINGS if not (isinstance(claims[n], str) and claims[n])]
             trace.check(
                 OB_SSA,
-                f"{', '.join(names)} are non-empty strings",
+                _SSA_STRINGS_ROW,
                 not bad,
                 f"not strings: {bad}" if bad else "all are",
                 InvalidClaim,
             )
             uris = claims["software_redirect_uris"]
-            ok = _string_list(uris) and all(is_https_url(u) for u in uris)
-            trace.check(OB_SSA, "software_redirect_uris: non-empty array of https URLs", ok, as_evidence(uris), InvalidClaim)
+            strings = _string_list(uris)
+            ok = strings and all(is_https_url(u) for u in uris)
+            trace.check(OB_SSA, "software_redirect_uris: non-empty array of https URLs", ok, _listed(uris, strings), InvalidClaim)
             roles = claims["software_roles"]
-            ok = _string_list(roles) and set(roles) <= KNOWN_ROLES
-            trace.check(OB_SSA, f"software_roles: non-empty array of {sorted(KNOWN_ROLES)}", ok, as_evidence(roles), InvalidClaim)
+            strings = _string_list(roles)
+            ok = strings and set(roles) <= KNOWN_ROLES
+            trace.check(OB_SSA, _SSA_ROLES_ROW, ok, _listed(roles, strings), InvalidClaim)
             endpoint = claims["software_jwks_endpoint"]
-            trace.check(
-                OB_SSA, "software_jwks_endpoint is an https URL", is_https_url(endpoint), as_evidence(endpoint), InvalidClaim
-            )
+            trace.check(OB_SSA, "software_jwks_endpoint is an https URL", is_https_url(endpoint), _late(endpoint), InvalidClaim)
             status = claims["org_status"]
-            trace.check(
-                OB_SSA, 'org_status is "Active"', status == "Active", f"org_status = {as_evidence(status)}", SoftwareNotApproved
-            )
+            trace.check(OB_SSA, 'org_status is "Active"', status == "Active", _late(status, "org_status = "), SoftwareNotApproved)
             trace.result = claims
         return trace.raise_for_failure() if strict else trace
 

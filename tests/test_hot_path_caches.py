@@ -1,0 +1,56 @@
+"""The caches on the validators' hot path (issue 18) never change an answer: a protected header parsed
+once is handed out as a copy, a key's verdict follows its members, and a trace's rows read the same
+however they are stored."""
+
+from __future__ import annotations
+
+from jwcrypto import jwk
+
+from joselab.compact import parse_jws
+from joselab.errors import KeyNotFound
+from joselab.jws import sign_compact, verify_jws
+from joselab.keys import generate_key
+from joselab.trace import Check, Outcome, Trace
+
+
+def test_a_cached_header_is_handed_out_as_a_copy():
+    key = generate_key("ES256", kid="k1")
+    token = sign_compact({"sub": "a"}, key, {"alg": "ES256", "kid": "k1", "crit": ["exp"], "exp": 1})
+    first = parse_jws(token).header
+    first["kid"] = "changed"
+    first["crit"].append("more")
+    again = parse_jws(token).header
+    assert again == {"alg": "ES256", "kid": "k1", "crit": ["exp"], "exp": 1}
+    assert again is not parse_jws(token).header
+
+
+def test_a_key_verdict_follows_the_key_members():
+    """The same key material under another alg is another key: RFC 8725 §3.1, one algorithm a key."""
+    key = generate_key("RS256", kid="k1")
+    token = sign_compact({"sub": "a"}, key, {"alg": "RS256", "kid": "k1"})
+    members = key.export_public(as_dict=True)
+    rs256 = jwk.JWKSet()
+    rs256.add(jwk.JWK(**{**members, "alg": "RS256"}))
+    ps256 = jwk.JWKSet()
+    ps256.add(jwk.JWK(**{**members, "alg": "PS256"}))
+    for _ in range(2):  # the second time from the cache
+        ok = Trace("t")
+        with ok.run():
+            verify_jws(ok, token, rs256, ["RS256", "PS256"])
+        assert ok.ok, str(ok)
+        refused = Trace("t")
+        with refused.run():
+            verify_jws(refused, token, ps256, ["RS256", "PS256"])
+        assert isinstance(refused.error, KeyNotFound) and "serves" not in refused.failed.evidence
+        assert "key is for PS256, not RS256" in refused.failed.evidence
+
+
+def test_rows_read_as_checks_the_same_objects_each_time():
+    trace = Trace("t")
+    trace.check("S", "first", True, lambda: "seen")
+    rows = trace.checks
+    assert rows == [Check("S", "first", Outcome.PASS, "seen")] and trace.checks[0] is rows[0]
+    trace.leniency("opt", "S", "allowed")
+    trace.check("S", "second", True, "x")
+    assert [c.name for c in trace.checks] == ["first", "leniency opt: allowed", "second"]
+    assert all(isinstance(c, Check) and c.passed for c in trace.checks) and len(trace) == 3 and trace.ok
