@@ -6,6 +6,10 @@ opened from disk drew no diagram. This extension drops that script and loads, on
 a diagram, Mermaid's classic build (``mermaid.min.js`` from the same pinned npm package) and
 ``joselab-mermaid.js``, which draws the diagrams at their natural size and redraws them when the
 reader switches between light and dark.
+
+It also wires the token workbench (``workbench.md``): that page alone loads jose's classic bundle and
+joselab's workbench scripts (copied into ``_static/vendor`` by the Makefile), and every chapter
+(every notebook page) gets one line under its title that links to it.
 """
 
 from __future__ import annotations
@@ -24,7 +28,29 @@ def _classic_mermaid(app: Sphinx, pagename: str, templatename: str, context: dic
         app.add_js_file("vendor/joselab-mermaid.js", priority=501)
 
 
+WORKBENCH = "workbench"
+#: Loaded by the workbench page only, in this order: jose (window.jose), the profiles, the page.
+WORKBENCH_SCRIPTS = ("vendor/jose/jose.js", "vendor/joselab-workbench.js", "vendor/joselab-workbench-ui.js")
+
+
+def _workbench(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    if pagename == WORKBENCH:
+        for i, script in enumerate(WORKBENCH_SCRIPTS):
+            app.add_js_file(script, priority=600 + i)
+        return
+    body = context.get("body")
+    if not pagename.startswith("notebooks/") or not isinstance(body, str) or "</h1>" not in body:
+        return
+    href = app.builder.get_relative_uri(pagename, WORKBENCH)
+    note = (
+        '<p class="jl-workbench-link">Have a token of your own? Paste it into the '
+        f'<a href="{href}">token workbench</a>: this book\'s checks, row for row, in your browser, offline.</p>'
+    )
+    context["body"] = body.replace("</h1>", "</h1>" + note, 1)
+
+
 def setup(app: Sphinx) -> dict:
     # After sphinxcontrib-mermaid's own html-page-context handler (priority 500), which adds the module.
     app.connect("html-page-context", _classic_mermaid, priority=900)
+    app.connect("html-page-context", _workbench, priority=901)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
