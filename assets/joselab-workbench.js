@@ -281,6 +281,8 @@
     return count;
   };
   const dots = (s) => s.split(".").length - 1;
+  // Python's repr of a list of plain strings, as the validators' row names print one.
+  const pyList = (items) => `[${items.map((x) => `'${x}'`).join(", ")}]`;
 
   // -- compact JWS (joselab/compact.py) --------------------------------------------------------
   const MAX_TOKEN_LENGTH = 32 * 1024;
@@ -534,7 +536,7 @@
     const hdr = parsed.header;
     const alg = get(hdr, "alg");
     const allowed = opts.algorithms.filter((a) => a !== "none").sort();
-    trace.check("RFC 8725 §3.1", `alg on the allowlist ${JSON.stringify(allowed)}`, isStr(alg) && allowed.includes(alg), `alg = ${JSON.stringify(alg)}`);
+    trace.check("RFC 8725 §3.1", `alg on the allowlist ${pyList(allowed)}`, isStr(alg) && allowed.includes(alg), `alg = ${JSON.stringify(alg)}`);
     if (has(hdr, "b64")) {
       trace.check("RFC 7797 §3", "b64 is a JSON boolean", typeof hdr.b64 === "boolean", `b64 = ${JSON.stringify(hdr.b64).slice(0, 40)}`);
     }
@@ -869,7 +871,7 @@
       const uris = claims.software_redirect_uris;
       t.check(OB_SSA, "software_redirect_uris: non-empty array of https URLs", stringList(uris) && uris.every(isHttpsUrl), ev(uris));
       const roles = claims.software_roles;
-      t.check(OB_SSA, `software_roles: non-empty array of ${JSON.stringify(ROLES)}`, stringList(roles) && roles.every((r) => ROLES.includes(r)), ev(roles));
+      t.check(OB_SSA, `software_roles: non-empty array of ${pyList(ROLES)}`, stringList(roles) && roles.every((r) => ROLES.includes(r)), ev(roles));
       const endpoint = claims.software_jwks_endpoint;
       t.check(OB_SSA, "software_jwks_endpoint is an https URL", isHttpsUrl(endpoint), ev(endpoint));
       const status = claims.org_status;
