@@ -14,6 +14,8 @@ joselab's workbench scripts (copied into ``_static/vendor`` by the Makefile), an
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sphinx.application import Sphinx
 from sphinxcontrib.mermaid import mermaid
 
@@ -49,8 +51,30 @@ def _workbench(app: Sphinx, pagename: str, templatename: str, context: dict, doc
     context["body"] = body.replace("</h1>", "</h1>" + note, 1)
 
 
+#: The workbench's own files (sources of what WORKBENCH_SCRIPTS loads, and its CSS), relative to the
+#: source directory.
+WORKBENCH_FILES = (
+    "_vendor/_static/vendor/joselab-workbench.js",
+    "_vendor/_static/vendor/joselab-workbench-ui.js",
+    "_vendor/_static/vendor/jose/jose.js",
+    "_static/joselab-workbench.css",
+)
+
+
+def _workbench_outdated(app: Sphinx, env, added, changed, removed) -> list[str]:
+    # Sphinx copies static and extra files only when some page is rebuilt ("no targets are out of
+    # date" copies nothing): a changed workbench script or style makes its page out of date.
+    built = Path(app.outdir) / f"{WORKBENCH}.html"
+    if not built.exists():
+        return []
+    stamp = built.stat().st_mtime
+    newer = [f for f in WORKBENCH_FILES if (Path(app.srcdir) / f).exists() and (Path(app.srcdir) / f).stat().st_mtime > stamp]
+    return [WORKBENCH] if newer else []
+
+
 def setup(app: Sphinx) -> dict:
     # After sphinxcontrib-mermaid's own html-page-context handler (priority 500), which adds the module.
     app.connect("html-page-context", _classic_mermaid, priority=900)
     app.connect("html-page-context", _workbench, priority=901)
+    app.connect("env-get-outdated", _workbench_outdated)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
