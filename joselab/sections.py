@@ -32,7 +32,7 @@ POLICY = "joselab policy"
 #: sections: a citation may name a heading in parentheses after the page.
 _OB = r"OB DCR v3\.2|OB Directory SSA|OB R/W [≤≥]3\.1\.[34] Message Signing"
 _DOC = (
-    r"RFC 8725bis|RFC \d{4}(?!\d)|OIDC (?:Core|Discovery|Registration)|(?:Core|Discovery|Registration)(?= §| Appendix)"
+    r"RFC 8725bis|RFC \d{4,5}(?!\d)|OIDC (?:Core|Discovery|Registration)|(?:Core|Discovery|Registration)(?= §| Appendix)"
     r"|OpenID Connect (?:Core|Discovery|Dynamic Client Registration) 1\.0|FIPS 186-[45]|SEC 2"
     r"|FAPI 1 Advanced|FAPI 2\.0 (?:Security Profile|Message Signing)"
 )

@@ -54,6 +54,7 @@ EXAMPLES = {
     "member": 80,
     "view": 200,
     "server": 150,
+    "client_assertion": 150,
 }
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
@@ -61,7 +62,7 @@ ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 def fuzz(kind: str):
     return settings(
         max_examples=EXAMPLES[kind],
-        deadline=VALIDATOR_DEADLINE_MS if kind in ("validator", "member", "server") else DEADLINE_MS,
+        deadline=VALIDATOR_DEADLINE_MS if kind in ("validator", "member", "server", "client_assertion") else DEADLINE_MS,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
 
@@ -70,7 +71,7 @@ def total_examples() -> int:
     """What this module runs: each test's max_examples (the validator test runs once per validator)."""
     per_test = {
         "parsing": 2, "json": 1, "jwks": 1, "jws": 1, "jwe": 1, "json_serialization": 2,
-        "validator": len(VALIDATORS), "member": len(VALIDATORS), "view": 1, "server": 1,
+        "validator": len(VALIDATORS), "member": len(VALIDATORS), "view": 1, "server": 1, "client_assertion": 1,
     }  # fmt: skip
     return sum(EXAMPLES[k] * n for k, n in per_test.items())
 
@@ -411,3 +412,58 @@ def test_token_view_renders_anything(token):
     assert view._repr_html_().startswith('<div class="jl-tokenview">')
     if view.error is not None:
         assert isinstance(view.error, JoselabError)
+
+
+# -- the client assertion validator (private_key_jwt at the token endpoint) ----------------------------
+@pytest.fixture(scope="module")
+def assertion_world():
+    import tempfile
+
+    from joselab import DemoIds, FixedClock
+    from joselab.client_assertion import ClientAssertionValidator, sign_client_assertion
+    from joselab.keys import public_jwks
+    from joselab.parties import Database, ReplayStore
+
+    bilbo = demo_key("rfc7520-bilbo-rsa")
+    keys = load_jwks({"keys": [{**public_jwks(bilbo)["keys"][0], "alg": "PS256", "use": "sig"}]})
+    tmp = tempfile.TemporaryDirectory(prefix="joselab-fuzz-assertion-")
+    db = Database(f"{tmp.name}/as.sqlite")
+    db.execute("PRAGMA synchronous=OFF")
+    clock = FixedClock(DEMO_EPOCH)
+    validator = ClientAssertionValidator(
+        issuer="https://as.bank.example", client_keys={"sw-budget-buddy-01": keys}, replay_store=ReplayStore(db), clock=clock
+    )
+    base = sign_client_assertion("sw-budget-buddy-01", bilbo, audience="https://as.bank.example", clock=clock, ids=DemoIds(1))
+    yield validator, base, bilbo
+    db.close()
+    tmp.cleanup()
+
+
+@fuzz("client_assertion")
+@given(data=st.data())
+def test_client_assertion_validator_rejects_fuzz_with_joselab_errors_only(assertion_world, data):
+    from joselab_testkit import forge_jws
+
+    validator, base, key = assertion_world
+    source = data.draw(st.sampled_from(["text", "structured", "mutated", "resigned"]))
+    client_id = data.draw(st.one_of(st.none(), st.sampled_from(["sw-budget-buddy-01", "x"]), st.text(max_size=8)))
+    if source == "text":
+        token = data.draw(anything_st)
+    elif source == "structured":
+        token = data.draw(st.one_of(jws_st, jwe_st))
+    elif source == "mutated":
+        token = mutated(data, base)
+        if token == base:
+            return
+    else:
+        parsed = parse_jws(base)
+        header = {**parsed.header, **data.draw(header_st.filter(lambda h: "alg" not in h))}
+        claims = {**parsed.claims(), **data.draw(claims_st)}
+        token = only_joselab(lambda: forge_jws(header, json.dumps(claims).encode(), key.jwk, "PS256"))
+        if token is None:
+            return
+    try:
+        trace = validator.validate(token, client_id=client_id)
+    except JoselabError:
+        return
+    rejected(trace) if source != "resigned" else _claims_fuzz_outcome(trace)

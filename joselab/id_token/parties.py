@@ -30,6 +30,12 @@ from urllib.parse import parse_qs, quote_plus, urlencode, urlsplit
 
 from jwcrypto import jwk
 
+from ..client_assertion import (
+    CLIENT_ASSERTION_TYPE,
+    ClientAssertionValidator,
+    assertion_form,
+    sign_client_assertion,
+)
 from ..clock import Clock, IdSource, RandomIds
 from ..compact import b64url_encode
 from ..errors import (
@@ -107,8 +113,24 @@ class ClientRegistration:
     encryption_key: jwk.JWK | None = field(default=None, repr=False)
     #: OIDC Registration §2: when omitted, the client uses only the ``code`` response type.
     response_types: tuple[str, ...] = ("code",)
+    #: OIDC Registration §2 ``token_endpoint_auth_method``: None means ``client_secret_basic`` when the
+    #: client has a secret, else ``none``; ``private_key_jwt`` (OIDC Core §9) needs ``jwks``.
+    token_endpoint_auth_method: str | None = None
+    #: The client's registered public keys (OIDC Registration §2 ``jwks``, a JWK Set document): the
+    #: keys its ``private_key_jwt`` assertions are verified with.
+    jwks: Mapping[str, Any] | None = field(default=None, repr=False)
+    #: OIDC Registration §2 ``grant_types``; ``client_credentials`` (RFC 6749 §4.4) needs client authentication.
+    grant_types: tuple[str, ...] = ("authorization_code",)
 
     def __post_init__(self) -> None:
+        if self.token_endpoint_auth_method not in (None, "client_secret_basic", "private_key_jwt", "none"):
+            raise JoselabError("joselab's OP supports client_secret_basic, private_key_jwt and none")
+        if self.token_endpoint_auth_method == "private_key_jwt" and not self.jwks:
+            raise JoselabError("private_key_jwt needs the client's public keys (jwks, OIDC Registration §2)")
+        if any(g not in ("authorization_code", "client_credentials") for g in self.grant_types):
+            raise JoselabError("joselab's OP supports the authorization_code and client_credentials grants")
+        if "client_credentials" in self.grant_types and self.auth_method == "none":
+            raise JoselabError("client_credentials needs an authenticated client (RFC 6749 §4.4)")
         if any(rt not in RESPONSE_TYPES for rt in self.response_types):
             raise JoselabError(f"joselab supports the response types {RESPONSE_TYPES}")
         if self.id_token_signed_response_alg not in SUPPORTED_ALGS:
@@ -124,6 +146,13 @@ class ClientRegistration:
     @property
     def encrypted(self) -> bool:
         return self.id_token_encrypted_response_alg is not None
+
+    @property
+    def auth_method(self) -> str:
+        """How this client authenticates at the token endpoint (OIDC Registration §2)."""
+        if self.token_endpoint_auth_method is not None:
+            return self.token_endpoint_auth_method
+        return "client_secret_basic" if self.client_secret else "none"
 
 
 # -- the OpenID Provider --------------------------------------------------------------------------
@@ -197,6 +226,17 @@ class OpenIDProvider:
             "CREATE TABLE IF NOT EXISTS codes (code TEXT PRIMARY KEY, client_id TEXT, redirect_uri TEXT, nonce TEXT,"
             " code_challenge TEXT, sub TEXT, auth_time INTEGER, acr TEXT, scope TEXT, expires_at INTEGER, used INTEGER)"
         )
+        #: private_key_jwt (OIDC Core §9): the client assertions' checks, RFC 10070 §4's audience rule,
+        #: and their jti values in the same sqlite file as the codes (a restart forgets none).
+        self.client_assertion_validator = ClientAssertionValidator(
+            issuer=self.issuer,
+            client_keys=self._client_keys,
+            replay_store=ReplayStore(self.db, "seen_client_assertion"),
+            clock=clock,
+        )
+        #: The trace of the last client assertion the token endpoint checked (for the demo to show).
+        self.last_client_assertion: Trace | None = None
+        self._client_key_sets: dict[str, jwk.JWKSet] = {}
         self.server.serve_json(f"{issuer_path}/.well-known/openid-configuration", self.metadata)
         self.server.serve_json(f"{issuer_path}/jwks", self.jwks)
         self.server.route("GET", f"{issuer_path}/authorize")(self._authorize)
@@ -214,6 +254,15 @@ class OpenIDProvider:
             raise JoselabError(f"{self.issuer} has no key for {alg}; it signs ID tokens with {self.signing_algorithms()}")
         self.clients[client.client_id] = client
         return client
+
+    def _client_keys(self, client_id: str) -> jwk.JWKSet | None:
+        """The registered keys of a ``private_key_jwt`` client (its ``jwks``), or None."""
+        client = self.clients.get(client_id)
+        if client is None or client.auth_method != "private_key_jwt" or not client.jwks:
+            return None
+        if client_id not in self._client_key_sets:
+            self._client_key_sets[client_id] = load_jwks(client.jwks)
+        return self._client_key_sets[client_id]
 
     def signing_algorithms(self) -> list[str]:
         """The ID token algorithms this OP uses: one per signing key, and HS256 with a client's secret."""
@@ -236,13 +285,14 @@ class OpenIDProvider:
             "jwks_uri": self.server.url(f"{self.path}/jwks"),
             "response_types_supported": list(RESPONSE_TYPES),
             "response_modes_supported": ["query", "fragment"],
-            "grant_types_supported": ["authorization_code", "implicit"],
+            "grant_types_supported": ["authorization_code", "implicit", "client_credentials"],
             "subject_types_supported": ["public"],
             "scopes_supported": ["openid"],
             "id_token_signing_alg_values_supported": self.signing_algorithms(),
             "id_token_encryption_alg_values_supported": list(_ENC_ALGS),
             "id_token_encryption_enc_values_supported": list(_ENC_ENCS),
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "none"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "private_key_jwt", "none"],
+            "token_endpoint_auth_signing_alg_values_supported": list(self.client_assertion_validator.algorithms),
             "code_challenge_methods_supported": ["S256"],
             "authorization_response_iss_parameter_supported": True,
             "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp"],
@@ -411,23 +461,14 @@ class OpenIDProvider:
             return json_response(status, {"error": code, "error_description": description}, headers)
 
         form = req.form()
-        if form.get("grant_type") != "authorization_code":
-            return error(400, "unsupported_grant_type", "only authorization_code")
-        client_id = form.get("client_id")
-        secret = None
-        auth = req.headers.get("Authorization", "")
-        if auth.startswith("Basic "):
-            try:
-                user, _, secret = base64.b64decode(auth[6:], validate=True).decode("utf-8").partition(":")
-            except (ValueError, UnicodeDecodeError):
-                return error(401, "invalid_client", "malformed Basic credentials")
-            client_id = user
-        client = self.clients.get(client_id or "")
-        if client is None:
-            return error(401, "invalid_client", "unknown client")
-        if client.client_secret is not None:
-            if secret is None or not hmac.compare_digest(secret.encode(), client.client_secret.encode()):
-                return error(401, "invalid_client", "client authentication failed (client_secret_basic)")
+        grant = form.get("grant_type")
+        if grant not in ("authorization_code", "client_credentials"):
+            return error(400, "unsupported_grant_type", "only authorization_code and client_credentials")
+        client = self._authenticate(req, form, error)
+        if isinstance(client, Response):
+            return client
+        if grant == "client_credentials":
+            return self._client_credentials(client, form, error)
         code = form.get("code", "")
         rows = self.db.execute("SELECT * FROM codes WHERE code = ?", (code,))
         if not rows:
@@ -460,8 +501,67 @@ class OpenIDProvider:
             },
         )
 
+    def _authenticate(self, req: Request, form: Mapping[str, str], error: Any) -> ClientRegistration | Response:
+        """Client authentication at the token endpoint (RFC 6749 §3.2.1), one method per request
+        (RFC 6749 §2.3): ``private_key_jwt`` (OIDC Core §9: ``client_assertion_type`` and
+        ``client_assertion``, RFC 7523 §2.2, checked by :attr:`client_assertion_validator`),
+        ``client_secret_basic`` (RFC 6749 §2.3.1) or ``none`` (a public client names itself).
+        A client registered for one method is refused with another. Failures are 401
+        ``invalid_client`` (RFC 6749 §5.2; RFC 7523 §3.2), naming the failed row's section."""
+        auth = req.headers.get("Authorization", "")
+        if "client_assertion" in form or "client_assertion_type" in form:
+            if auth.startswith("Basic "):
+                return error(400, "invalid_request", "more than one client authentication method (RFC 6749 section 2.3)")
+            if form.get("client_assertion_type") != CLIENT_ASSERTION_TYPE:
+                return error(
+                    401, "invalid_client", f"client_assertion_type is not {CLIENT_ASSERTION_TYPE} (RFC 7523 section 2.2)"
+                )
+            trace = self.client_assertion_validator.validate(form.get("client_assertion", ""), client_id=form.get("client_id"))
+            self.last_client_assertion = trace
+            if not trace.ok:
+                row = trace.failed
+                assert row is not None
+                return error(401, "invalid_client", _description(f"{row.section}: {row.name} ({row.evidence})"))
+            return self.clients[trace.result["sub"]]
+        client_id = form.get("client_id")
+        secret = None
+        if auth.startswith("Basic "):
+            try:
+                user, _, secret = base64.b64decode(auth[6:], validate=True).decode("utf-8").partition(":")
+            except (ValueError, UnicodeDecodeError):
+                return error(401, "invalid_client", "malformed Basic credentials")
+            client_id = user
+        client = self.clients.get(client_id or "")
+        if client is None:
+            return error(401, "invalid_client", "unknown client")
+        if client.auth_method == "private_key_jwt":
+            return error(401, "invalid_client", "this client authenticates with private_key_jwt (OIDC Registration section 2)")
+        if client.auth_method == "client_secret_basic":
+            assert client.client_secret is not None
+            if secret is None or not hmac.compare_digest(secret.encode(), client.client_secret.encode()):
+                return error(401, "invalid_client", "client authentication failed (client_secret_basic)")
+        return client
+
+    def _client_credentials(self, client: ClientRegistration, form: Mapping[str, str], error: Any) -> Response:
+        """The client credentials grant (RFC 6749 §4.4): an access token for the authenticated client
+        itself (``sub`` is its client_id), for a client registered for that grant; no refresh token
+        (RFC 6749 §4.4.3)."""
+        if "client_credentials" not in client.grant_types:
+            return error(400, "unauthorized_client", "client_credentials is not registered for this client")
+        scope = form.get("scope") or "accounts"
+        access_token = self.issue_access_token(client.client_id, client.client_id, scope)
+        body = {"access_token": access_token, "token_type": "Bearer", "expires_in": self.access_token_lifetime, "scope": scope}
+        return json_response(200, body)
+
     def __repr__(self) -> str:
         return f"<OpenIDProvider {self.issuer} ({len(self.clients)} clients)>"
+
+
+def _description(text: str) -> str:
+    """An ``error_description`` in the characters RFC 6749 §5.2 allows (printable ASCII without
+    quote or backslash): ``§`` is written ``section``."""
+    text = text.replace("§", "section ").replace('"', "'").replace("\\", "/")
+    return "".join(c for c in text if 0x20 <= ord(c) <= 0x7E)
 
 
 # -- the client (relying party) -------------------------------------------------------------------
@@ -539,8 +639,21 @@ class RelyingParty:
         trusted_audiences: Collection[str] = (),
         leeway: int = 60,
         check_response_iss: bool = True,
+        token_endpoint_auth_method: str | None = None,
+        client_key: DemoKey | jwk.JWK | None = None,
+        client_key_alg: str = "PS256",
     ) -> None:
         self.check_response_iss = check_response_iss
+        #: How the client authenticates at the token endpoint: the registered method unless given.
+        #: ``private_key_jwt`` (OIDC Core §9) signs an assertion with ``client_key`` (``client_key_alg``)
+        #: for every token request; its ``aud`` is the issuer identifier (RFC 10070 §4).
+        self.token_endpoint_auth_method = token_endpoint_auth_method or registration.auth_method
+        if self.token_endpoint_auth_method == "private_key_jwt" and client_key is None:
+            raise JoselabError("private_key_jwt needs the client's private key (client_key)")
+        self.client_key = client_key
+        self.client_key_alg = client_key_alg
+        #: The last client assertion this client sent (for the demo to show).
+        self.last_client_assertion: str | None = None
         self.network = network
         self.registration = registration
         self.client_id = registration.client_id
@@ -744,13 +857,7 @@ class RelyingParty:
             "redirect_uri": self.redirect_uri,
             "code_verifier": request.code_verifier,
         }
-        headers = {}
-        if self.registration.client_secret:
-            # RFC 6749 §2.3.1: form-encode both, then Basic.
-            creds = f"{quote_plus(self.client_id)}:{quote_plus(self.registration.client_secret)}"
-            headers["Authorization"] = "Basic " + base64.b64encode(creds.encode()).decode("ascii")
-        else:
-            form["client_id"] = self.client_id
+        headers = self._client_authentication(form)
         resp = self.network.post(
             self.metadata["token_endpoint"], urlencode(form).encode("ascii"), "application/x-www-form-urlencoded", headers
         )
@@ -773,6 +880,27 @@ class RelyingParty:
             request,
             front,
         )
+
+    def _client_authentication(self, form: dict[str, str]) -> dict[str, str]:
+        """Add this client's authentication to a token request's ``form``; return the headers it needs.
+
+        ``private_key_jwt``: a fresh assertion (OIDC Core §9; RFC 7523 §2.2) whose ``aud`` is the
+        issuer identifier this client verified in discovery (RFC 10070 §4; OIDC Discovery §4.3),
+        never an endpoint URL from the metadata. ``client_secret_basic``: RFC 6749 §2.3.1."""
+        if self.token_endpoint_auth_method == "private_key_jwt":
+            assert self.client_key is not None
+            assertion = sign_client_assertion(
+                self.client_id, self.client_key, audience=self.issuer, alg=self.client_key_alg, clock=self.clock, ids=self.ids
+            )
+            self.last_client_assertion = assertion
+            form.update(assertion_form(assertion))
+            return {}
+        if self.token_endpoint_auth_method == "client_secret_basic" and self.registration.client_secret:
+            # RFC 6749 §2.3.1: form-encode both, then Basic.
+            creds = f"{quote_plus(self.client_id)}:{quote_plus(self.registration.client_secret)}"
+            return {"Authorization": "Basic " + base64.b64encode(creds.encode()).decode("ascii")}
+        form["client_id"] = self.client_id
+        return {}
 
     def validate(self, tokens: TokenResponse, *, strict: bool = False) -> Trace:
         """Validate the ID token of ``tokens`` against the request it answers (OIDC Core §3.1.3.7, §3.1.3.8)."""
