@@ -37,6 +37,13 @@
       "jwks": "{\"keys\": [{\"kty\": \"EC\", \"kid\": \"oKIywvGUpTVTyxMQ3bwIIeQUudfr_CkLMjCE19ECD-U\", \"crv\": \"P-256\", \"x\": \"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU\", \"y\": \"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0\", \"alg\": \"ES256\", \"use\": \"sig\"}]}",
       "issuer": "https://keystore.directory.example",
       "now": "1767225600"
+    },
+    "client_assertion": {
+      "token": "eyJhbGciOiJQUzI1NiIsInR5cCI6ImNsaWVudC1hdXRoZW50aWNhdGlvbitqd3QiLCJraWQiOiJiaWxiby5iYWdnaW5zQGhvYmJpdG9uLmV4YW1wbGUifQ.eyJpc3MiOiJzdy1idWRnZXQtYnVkZHktMDEiLCJzdWIiOiJzdy1idWRnZXQtYnVkZHktMDEiLCJhdWQiOiJodHRwczovL2FzLmJhbmsuZXhhbXBsZSIsImlhdCI6MTc2NzIyNTYwMCwiZXhwIjoxNzY3MjI1NjYwLCJqdGkiOiIzOGI0ZTY1Mi1lNDRkLTQ3ZjItYjcwZC05ZTI2MGUyNzEzNjUifQ.V3yUYL0sowqEN_BTXXncC7I7LswuoYQ9DOkg7aRNrbu25HANTDQaUPLkSztjMZhtkuMITgmbMNwi6n107wfRKPBvDA1gB-Ly2OCjsjpglVHmqHB15_t6SnP29053vCprc2xZRdH2d_FOAlLOP0n8JjOuhZCVwkWoy-QKuNwiM6_QSPH1SkH-KCsMRNoeYd6tsdY4iyRWn6XYHMOS7jlktGEEUZ0jRFn7HLeVi9McV_fshGYxa3SJVVBfCubdHZB9iVAB5JtXujk1G9Jsw87p1LN4wqXqReA3eEgP-SzZv3eQaNMJL22V-HfvGeGdCenc2Kq5a1NP_Z0ZHLND-8fbfg",
+      "jwks": "{\"keys\": [{\"kty\": \"RSA\", \"kid\": \"bilbo.baggins@hobbiton.example\", \"n\": \"n4EPtAOCc9AlkeQHPzHStgAbgs7bTZLwUBZdR8_KuKPEHLd4rHVTeT-O-XV2jRojdNhxJWTDvNd7nqQ0VEiZQHz_AJmSCpMaJMRBSFKrKb2wqVwGU_NsYOYL-QtiWN2lbzcEe6XC0dApr5ydQLrHqkHHig3RBordaZ6Aj-oBHqFEHYpPe7Tpe-OfVfHd1E6cS6M1FZcD1NNLYD5lFHpPI9bTwJlsde3uhGqC0ZCuEHg8lhzwOHrtIQbS0FVbb9k3-tVTU4fg_3L_vniUFAKwuCLqKnS2BYwdq_mzSnbLY7h_qixoR7jig3__kRhuaxwUkRz5iaiQkqgc5gHdrNP5zw\", \"e\": \"AQAB\", \"alg\": \"PS256\", \"use\": \"sig\"}]}",
+      "issuer": "https://as.bank.example",
+      "client-id": "sw-budget-buddy-01",
+      "now": "1767225600"
     }
   };
 

@@ -630,10 +630,13 @@
     return value;
   }
   const policy = (section, what) => `joselab policy; ${section} ${what || "sets no bound"}`;
-  function checkExpiry(trace, claims, now, leeway, section, required = true) {
+  function checkExpiry(trace, claims, now, leeway, section, required = true, maxLifetime = null) {
     const exp = checkNumeric(trace, claims, "exp", section, required);
     if (exp !== null) {
       trace.check(section, `now is before exp (+${leeway}s leeway, joselab policy)`, now < exp + leeway, `now=${now}, exp=${Math.trunc(exp)}`);
+      if (maxLifetime !== null) {
+        trace.check(policy(section), `exp at most ${maxLifetime}s from now`, exp - now <= maxLifetime + leeway, `exp - now = ${Math.trunc(exp - now)}s`);
+      }
     }
   }
   function checkNotBefore(trace, claims, now, leeway, section) {
@@ -880,6 +883,62 @@
     });
   }
 
+  // joselab.client_assertion.ClientAssertionValidator (RFC 7523 §3 as RFC 10070 §4 updates it; OIDC
+  // Core §9): one registered client, #client-id, whose keys are the JWK Set; the form carried no
+  // client_id (RFC 7521 §4.2: the assertion's sub names the client); the jti store is empty (a first sight).
+  async function clientAssertion(token, opts) {
+    const keys = loadJwks(opts.jwks).keys;
+    const algorithms = csv(opts.algorithms, PROFILES.client_assertion.algorithms);
+    const now = times(opts);
+    const leeway = 60;
+    const maxLifetime = 300;
+    const registered = opts.clientId;
+    const TYP_NAME = "typ is client-authentication+jwt, JWT or absent: no other explicit type";
+    const trace = new Trace("RFC 7523 §3, RFC 10070 §4: client assertion at the token endpoint");
+    return run(trace, async (t) => {
+      let who = null;
+      const parsed = await verifyJws(t, token, {
+        algorithms,
+        signatureSection: "RFC 7523 §3 (9)",
+        checkHeader: (p) => {
+          if (!has(p.header, "typ")) t.check("RFC 10070 §4", TYP_NAME, true, "no typ (accepted: not rejected for lack of an explicit type)");
+          else if (isStr(p.header.typ)) {
+            const ok = ["client-authentication+jwt", "jwt"].includes(normaliseTyp(p.header.typ));
+            t.check(ok ? "RFC 10070 §4" : "RFC 8725 §3.12", TYP_NAME, ok, `typ = ${ev(p.header.typ)}`);
+          }
+          let sub = null;
+          try {
+            sub = get(p.claims(), "sub");
+          } catch (e) {
+            if (!(e instanceof Fail)) throw e;
+          }
+          const known = isStr(sub) && sub.length > 0 && registered !== "" && sub === registered;
+          t.check("RFC 7521 §4.2", "the client it names is registered, with keys", known, `client_id = ${ev(sub)}, from the assertion's sub (not yet verified)`);
+          who = sub;
+        },
+        selectKey: (hdr) => {
+          if (has(hdr, "kid") && !isStr(hdr.kid)) throw new Fail("RFC 7515 §4.1.4", "kid is a string", `kid = ${JSON.stringify(hdr.kid)}`);
+          return selectKey(keys, hdr);
+        },
+      });
+      const claims = parsed.claims();
+      const iss = get(claims, "iss");
+      const sub = get(claims, "sub");
+      t.check("RFC 7523 §3 (1)", "iss is the client_id", isStr(iss) && iss === who, `iss = ${ev(iss)}, client_id = ${ev(who)}`);
+      t.check("RFC 7523 §3 (2)", "sub is the client_id", isStr(sub) && sub === who, `sub = ${ev(sub)}, client_id = ${ev(who)}`);
+      const aud = get(claims, "aud");
+      const audOk = isStr(aud) ? aud === opts.issuer : Array.isArray(aud) && aud.length === 1 && aud[0] === opts.issuer;
+      t.check("RFC 10070 §4", `aud is ${ev(opts.issuer)}, the AS's issuer identifier, as its sole value`, audOk, `aud = ${ev(aud)}`);
+      checkExpiry(t, claims, now, leeway, "RFC 7523 §3 (4)", true, maxLifetime);
+      if (has(claims, "nbf")) checkNotBefore(t, claims, now, leeway, "RFC 7523 §3 (5)");
+      if (has(claims, "iat")) checkIssuedAt(t, claims, now, leeway, "RFC 7523 §3 (6)", { required: false, maxLifetime });
+      const jti = checkString(t, claims, "jti", "OIDC Core §9");
+      t.check(policy("OIDC Core §9"), "jti is at most 256 characters", isStr(jti) && codePoints(jti) <= 256, `${isStr(jti) ? codePoints(jti) : 0} characters`);
+      t.check("RFC 7523 §3 (7)", "jti not used before by this client (kept until exp)", true, "first use: the workbench keeps no jti store (a first sight)");
+      t.result = claims;
+    });
+  }
+
   /** Each profile: the Python validator it mirrors, what it reads from the form, its defaults. */
   const PROFILES = {
     jws: {
@@ -909,6 +968,13 @@
       inputs: ["jwks", "algorithms", "issuer", "now"],
       algorithms: ["ES256", "PS256"],
       run: softwareStatement,
+    },
+    client_assertion: {
+      label: "Client assertion (private_key_jwt)",
+      mirrors: "joselab.client_assertion.ClientAssertionValidator",
+      inputs: ["jwks", "algorithms", "issuer", "client-id", "now"],
+      algorithms: ["PS256", "PS384", "PS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"],
+      run: clientAssertion,
     },
   };
 

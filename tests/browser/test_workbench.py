@@ -27,11 +27,13 @@ from urllib.parse import urlsplit
 
 import pytest
 from hostile.corpus import build_corpus
-from hostile.harness import API, AS_ISSUER, AS_KEY, CLIENT_ID, CLIENT_KEY, NONCE, OP_ISSUER, Harness
+from hostile.harness import API, AS_ISSUER, AS_KEY, ATTACKER_KEY, CLIENT_ID, CLIENT_KEY, NONCE, OP_ISSUER, Harness
+from joselab_testkit import forge_jws
 from jwcrypto import jwk
 
 from joselab import DEMO_EPOCH, FixedClock, Trace, theme
 from joselab.access_token import AccessTokenValidator
+from joselab.client_assertion import ASYMMETRIC_ALGORITHMS, ClientAssertionValidator
 from joselab.id_token import IdTokenValidator
 from joselab.jws import verify_jws
 from joselab.keys import load_jwks
@@ -42,7 +44,7 @@ from .conftest import SITE
 
 REPO = Path(__file__).resolve().parents[2]
 PAGE = "workbench.html"
-PROFILES = ("jws", "access_token", "id_token", "software_statement")
+PROFILES = ("jws", "access_token", "id_token", "software_statement", "client_assertion")
 #: The plain JWS profile's allowlist (the page's default; test_defaults_match_the_validators).
 PLAIN_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"]
 
@@ -59,8 +61,13 @@ DELIBERATE: dict[str, str] = {
         "both sides refuse them at the key row, and no MAC is checked in the browser"
     ),
     "first sight": (
-        "the workbench keeps no replay store (it stores nothing), so an ID token's nonce is always a first "
-        "sight: each Python ID token validation gets a fresh sqlite nonce store to match"
+        "the workbench keeps no replay store (it stores nothing), so an ID token's nonce and a client "
+        "assertion's jti are always a first sight: each Python validation gets a fresh sqlite store to match"
+    ),
+    "form client_id": (
+        "the client assertion profile takes the registered client's client_id and keys, and mirrors a token "
+        "request whose form carries no client_id (RFC 7521 §4.2: OPTIONAL; the assertion's sub names the "
+        "client), so the row comparing the form's client_id with sub never runs on either side"
     ),
 }
 
@@ -174,6 +181,12 @@ class Python:
             # the same JWK Set as text (Config.jwks).
             v = SoftwareStatementValidator([TrustedDirectory(c.issuer, self.directory.jwks_uri)], self.network, clock=clock)
             return v.validate(token)
+        if profile == "client_assertion":
+            self.count += 1  # DELIBERATE["first sight"], for the jti store too
+            store = ReplayStore(self.nonces, f"jti_{self.count}")
+            client_keys = {c.client_id: load_jwks(c.jwks)} if c.client_id else {}
+            v = ClientAssertionValidator(issuer=c.issuer, client_keys=client_keys, replay_store=store, clock=clock)
+            return v.validate(token)
         raise AssertionError(profile)
 
     def close(self) -> None:
@@ -227,6 +240,64 @@ def vectors() -> Iterator[tuple[str, str, dict[str, Any] | None, str]]:
             yield f"{base.parent.name}/rfc7797 {t['name']}", t["compact"], None, t["protected"]["alg"]
 
 
+ASSERTING_CLIENT = "sw-budget-buddy-01"
+
+
+def assertion_cases() -> Iterator[tuple[str, str]]:
+    """Client assertions (the corpus has none yet): a valid one, and one mutation per row of
+    ClientAssertionValidator, each signed for real by the client's key unless the case is the key."""
+    now = DEMO_EPOCH
+    head = {"alg": "PS256", "typ": "client-authentication+jwt", "kid": CLIENT_KEY.kid}
+    claims = {"iss": ASSERTING_CLIENT, "sub": ASSERTING_CLIENT, "aud": AS_ISSUER, "iat": now, "exp": now + 60, "jti": "a-7f3c"}
+
+    def make(header_changes: dict[str, Any] | None = None, key: jwk.JWK | None = None, alg: str = "PS256", **changes: Any) -> str:
+        h = {**head, **(header_changes or {})}
+        h = {k: v for k, v in h.items() if v is not None}
+        c = {k: v for k, v in {**claims, **changes}.items() if v is not None}
+        return forge_jws(h, json.dumps(c).encode(), key or CLIENT_KEY.jwk, alg)
+
+    yield "valid", make()
+    yield "typ-absent", make({"typ": None})
+    yield "typ-jwt", make({"typ": "JWT"})
+    yield "typ-media-type", make({"typ": "application/client-authentication+jwt"})
+    yield "typ-at+jwt", make({"typ": "at+jwt"})
+    yield "typ-dpop", make({"typ": "dpop+jwt"})
+    yield "typ-number", make({"typ": 7})
+    yield "sub-unknown", make(iss="mallory", sub="mallory")
+    yield "sub-missing", make(sub=None)
+    yield "sub-number", make(sub=5)
+    yield "iss-other", make(iss="another-client")
+    yield "iss-missing", make(iss=None)
+    yield "aud-token-endpoint", make(aud=f"{AS_ISSUER}/token")
+    yield "aud-array", make(aud=[AS_ISSUER])
+    yield "aud-injected", make(aud=[AS_ISSUER, f"{AS_ISSUER}/token"])
+    yield "aud-missing", make(aud=None)
+    yield "exp-past", make(exp=now - 120)
+    yield "exp-missing", make(exp=None)
+    yield "exp-string", make(exp=str(now + 60))
+    yield "exp-far", make(exp=now + 3600)
+    yield "nbf-future", make(nbf=now + 600)
+    yield "nbf-past", make(nbf=now - 10)
+    yield "iat-future", make(iat=now + 600)
+    yield "iat-missing", make(iat=None)
+    yield "lifetime-long", make(iat=now - 400, exp=now + 30)
+    yield "jti-missing", make(jti=None)
+    yield "jti-empty", make(jti="")
+    yield "jti-number", make(jti=42)
+    yield "jti-long", make(jti="j" * 300)
+    yield "jti-astral", make(jti="\U0001f600" * 200)
+    yield "key-attacker", make(key=ATTACKER_KEY.jwk)
+    yield "kid-unknown", make({"kid": "nobody"})
+    yield "kid-absent", make({"kid": None})
+    yield "alg-rs256", make({"alg": "RS256"}, alg="RS256")
+    yield "alg-none", make({"alg": "none"}).rsplit(".", 1)[0] + "."
+    yield (
+        "alg-hs256",
+        make({"alg": "HS256"}, key=jwk.JWK(kty="oct", k="c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"), alg="HS256"),
+    )
+    yield "jwk-injected", make({"jwk": CLIENT_KEY.jwk.export_public(as_dict=True)})
+
+
 def vector_jwks(key: dict[str, Any] | None, rsa_fallback: str) -> str:
     if key is None or key.get("kty") == "oct":
         return rsa_fallback  # DELIBERATE["secret keys"]
@@ -249,6 +320,7 @@ def parity_setup():
         "access_token": Config(jwks=as_jwks, issuer=AS_ISSUER, audience=API),
         "id_token": Config(jwks=as_jwks, issuer=OP_ISSUER, client_id=CLIENT_ID, nonce=NONCE),
         "software_statement": Config(jwks=directory_jwks, issuer=reg.directory.issuer),
+        "client_assertion": Config(jwks=public_jwks((CLIENT_KEY.jwk, "PS256")), issuer=AS_ISSUER, client_id=ASSERTING_CLIENT),
     }
     items: list[Item] = []
     skipped: Counter[str] = Counter()
@@ -259,6 +331,8 @@ def parity_setup():
         items.append(Item(case.id, "corpus", case.token, configs))
     for name, base in harness.bases.items():
         items.append(Item(f"base/{name}", "base", base.token, configs))
+    for cid, token in assertion_cases():
+        items.append(Item(f"assertion/{cid}", "assertion", token, configs))
     rfc_rsa = public_jwks(
         (jwk.JWK(**json.loads((REPO / "tests/vectors/rfc7515-appendix-a.json").read_text())["tests"][1]["jwk"]), None)
     )
@@ -368,6 +442,7 @@ def test_defaults_match_the_validators(workbench):
         == AccessTokenValidator(issuer="i", audience="a", keys=load_jwks('{"keys": []}')).algorithms
     )
     assert tuple(profiles["software_statement"]) == SSA_ALGORITHMS
+    assert tuple(profiles["client_assertion"]) == ASYMMETRIC_ALGORITHMS
     db = tempfile.NamedTemporaryFile(suffix=".sqlite")
     v = IdTokenValidator(issuer="i", client_id="c", keys=load_jwks('{"keys":[]}'), nonce_store=ReplayStore(Database(db.name)))
     assert tuple(profiles["id_token"]) == v.algorithms == (v.registered_alg,)
@@ -407,6 +482,8 @@ INPUT_CASES = [
     ("access_token/alg-none", "access_token"),
     ("base/access_token", "id_token"),
     ("structural/header-padded", "software_statement"),
+    ("assertion/valid", "client_assertion"),
+    ("assertion/aud-injected", "client_assertion"),
 ]
 
 
