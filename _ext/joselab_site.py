@@ -14,6 +14,7 @@ joselab's workbench scripts (copied into ``_static/vendor`` by the Makefile), an
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from sphinx.application import Sphinx
@@ -32,7 +33,15 @@ def _classic_mermaid(app: Sphinx, pagename: str, templatename: str, context: dic
 
 WORKBENCH = "workbench"
 #: Loaded by the workbench page only, in this order: jose (window.jose), the profiles, the page.
-WORKBENCH_SCRIPTS = ("vendor/jose/jose.js", "vendor/joselab-workbench.js", "vendor/joselab-workbench-ui.js")
+WORKBENCH_SCRIPTS = (
+    "vendor/jose/jose.js",
+    "vendor/joselab-sections.js",
+    "vendor/joselab-workbench.js",
+    "vendor/joselab-workbench-ui.js",
+)
+#: Made at each build from joselab/data/sections.json and joselab.sections' citation pattern, so the
+#: workbench links each row's section to its text exactly as joselab.sections.link_html does.
+SECTIONS_SCRIPT = "_static/vendor/joselab-sections.js"
 
 
 def _workbench(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
@@ -61,20 +70,51 @@ WORKBENCH_FILES = (
 )
 
 
-def _workbench_outdated(app: Sphinx, env, added, changed, removed) -> list[str]:
+def _copy_workbench_files(app: Sphinx, exception: Exception | None) -> None:
     # Sphinx copies static and extra files only when some page is rebuilt ("no targets are out of
-    # date" copies nothing): a changed workbench script or style makes its page out of date.
-    built = Path(app.outdir) / f"{WORKBENCH}.html"
-    if not built.exists():
-        return []
-    stamp = built.stat().st_mtime
-    newer = [f for f in WORKBENCH_FILES if (Path(app.srcdir) / f).exists() and (Path(app.srcdir) / f).stat().st_mtime > stamp]
-    return [WORKBENCH] if newer else []
+    # date" copies nothing), and an incremental rebuild drops the search index's index entries of
+    # the pages it did not rebuild: a changed workbench script or style is copied here instead.
+    if exception is not None or app.builder.format != "html":
+        return
+    for name in WORKBENCH_FILES:
+        source = Path(app.srcdir) / name
+        target = Path(app.outdir) / name.removeprefix("_vendor/")
+        if source.exists() and (not target.exists() or target.read_bytes() != source.read_bytes()):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+
+
+def _js_pattern(pattern: str) -> str:
+    # Python's named groups in JavaScript's spelling; the rest of the pattern reads the same.
+    return pattern.replace("(?P<", "(?<")
+
+
+def _write_sections(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    import json
+
+    from joselab import sections
+
+    data = {
+        "citation": _js_pattern(sections.CITATION.pattern),
+        "ref": _js_pattern(sections._ONE_REF.pattern),
+        "alias": sections._ALIAS,
+        "table": {f"{s.spec}\u0000{s.section}": [s.url, s.citation + ": " + s.title] for s in sections.table().values()},
+    }
+    target = Path(app.outdir) / SECTIONS_SCRIPT
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(
+        "/* Made by _ext/joselab_site.py from joselab/data/sections.json: the sections the book cites. */\n"
+        f"window.JoselabSections = {json.dumps(data, ensure_ascii=False, sort_keys=True)};\n",
+        "utf-8",
+    )
 
 
 def setup(app: Sphinx) -> dict:
     # After sphinxcontrib-mermaid's own html-page-context handler (priority 500), which adds the module.
     app.connect("html-page-context", _classic_mermaid, priority=900)
     app.connect("html-page-context", _workbench, priority=901)
-    app.connect("env-get-outdated", _workbench_outdated)
+    app.connect("build-finished", _copy_workbench_files)
+    app.connect("build-finished", _write_sections)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -61,6 +61,51 @@
   }
   const pretty = (v) => (typeof v === "string" ? v : JSON.stringify(v, null, 2));
 
+  // joselab.sections.link_html: every cited section that the book's table holds becomes a link to
+  // its text (window.JoselabSections is made at build time from joselab/data/sections.json).
+  const escapeHtml = (t) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#x27;");
+  function linkHtml(text) {
+    const S = window.JoselabSections;
+    if (!S) return escapeHtml(text);
+    const citation = new RegExp(S.citation, "gd");
+    const oneRef = new RegExp(S.ref, "gd");
+    const doc = (name) => S.alias[name] || name;
+    const normalise = (ref) => ref.replace("App. ", "Appendix ").replace(/^section /, "§").replace(/^§\s?/, "§");
+    const lookup = (spec, section) => S.table[`${doc(spec)}\u0000${normalise(section)}`] || null;
+    const anchor = (row, label) => (row ? `<a class="jl-cite" href="${escapeHtml(row[0])}" title="${escapeHtml(row[1])}">${label}</a>` : label);
+    const out = [];
+    let last = 0;
+    for (const m of text.matchAll(citation)) {
+      out.push(escapeHtml(text.slice(last, m.index)));
+      const end = m.index + m[0].length;
+      last = end;
+      const g = m.groups;
+      if (g.ob) {
+        out.push(anchor(lookup(g.ob, g.heading || "") || lookup(g.ob, ""), escapeHtml(m[0])));
+        continue;
+      }
+      const [refsStart] = m.indices.groups.refs;
+      const refs = [...g.refs.matchAll(oneRef)];
+      if (!refs.length) {
+        out.push(anchor(lookup(g.doc, ""), escapeHtml(g.doc)));
+        out.push(escapeHtml(text.slice(m.indices.groups.doc[1], end)));
+        continue;
+      }
+      let cursor = m.index;
+      refs.forEach((ref, i) => {
+        const start = refsStart + ref.index;
+        const stop = start + ref[0].length;
+        if (i) out.push(escapeHtml(text.slice(cursor, start)));
+        const label = i === 0 ? text.slice(m.index, stop) : ref[0];
+        out.push(anchor(lookup(doc(g.doc), ref[0]), escapeHtml(label)));
+        cursor = stop;
+      });
+      out.push(escapeHtml(text.slice(cursor, end)));
+    }
+    out.push(escapeHtml(text.slice(last)));
+    return out.join("");
+  }
+
   function showProfile() {
     const spec = JoselabWorkbench.PROFILES[$("profile").value];
     for (const field of document.querySelectorAll(".jl-wb-field[data-input]")) {
@@ -100,6 +145,12 @@
     } else $("wb-signing-input").textContent = "(a JWE has no signing input)";
   }
 
+  function sectionCell(section) {
+    const td = el("td", { class: "jl-wb-section" });
+    td.innerHTML = linkHtml(section); // escaped above: only the table's links are markup
+    return td;
+  }
+
   function showTrace(outcome) {
     const body = $("wb-rows").tBodies[0];
     body.replaceChildren();
@@ -125,7 +176,7 @@
       tr.append(
         el("td", { class: "jl-wb-num" }, String(number)),
         el("td", { class: "jl-wb-mark", "aria-label": row.outcome }, row.outcome === "pass" ? "✓" : "✗"),
-        el("td", { class: "jl-wb-section" }, row.section),
+        sectionCell(row.section),
         el("td", {}, row.name),
         el("td", { class: "jl-wb-evidence" }, row.evidence),
       );
@@ -174,6 +225,7 @@
     $("example").addEventListener("click", loadExample);
     $("token").addEventListener("input", () => showDecoded($("token").value.trim()));
     showProfile();
+    window.JoselabWorkbench.linkHtml = linkHtml;
     document.documentElement.dataset.workbench = "ready";
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

@@ -39,6 +39,7 @@ from joselab.jws import verify_jws
 from joselab.keys import load_jwks
 from joselab.parties import Database, ReplayStore
 from joselab.registration import SSA_ALGORITHMS, SoftwareStatementValidator, TrustedDirectory
+from joselab.sections import link_html
 
 from .conftest import SITE
 
@@ -365,12 +366,16 @@ def run_in_page(page, profile: str, items: list[Item], config: Callable[[Item], 
     return out
 
 
-def compare(python: Python, profile: str, items: list[Item], js: list[dict[str, Any]], counts: Counter[str]) -> list[str]:
+def compare(
+    python: Python, profile: str, items: list[Item], js: list[dict[str, Any]], counts: Counter[str], seen: set[str] | None = None
+) -> list[str]:
     """What differs between the page's outcomes ``js`` and the Python validator's, case by case:
     the verdict, then the failing row's section, then any row (section, check, outcome)."""
     verdicts, sections, rows = [], [], []
     for item, got in zip(items, js, strict=True):
         want = py_outcome(python.run(profile, item.token, item.configs[profile]))
+        if seen is not None:
+            seen.update(row[0] for row in want["rows"])
         counts[item.source] += 1
         counts[want["verdict"]] += 1
         counts[f"{item.source} {want['verdict']}"] += 1
@@ -397,7 +402,8 @@ def compare(python: Python, profile: str, items: list[Item], js: list[dict[str, 
 def test_workbench_agrees_with_the_python_validator(workbench, parity_setup, profile):
     items, python, _, skipped = parity_setup
     counts: Counter[str] = Counter()
-    problems = compare(python, profile, items, run_in_page(workbench, profile, items), counts)
+    seen: set[str] = set()
+    problems = compare(python, profile, items, run_in_page(workbench, profile, items), counts, seen)
     counts["compared"] = len(items)
     counts["differ"] = len(problems)
     COUNTS[profile] = counts
@@ -411,6 +417,11 @@ def test_workbench_agrees_with_the_python_validator(workbench, parity_setup, pro
         assert counts["vector accept"] == 7, counts
     # Every deliberate difference still applies to some case.
     assert skipped["not a string"] and skipped["secret keys"], skipped
+    # Each row's section links to its text as the Python trace links it (joselab.sections.link_html).
+    ordered = sorted(seen)
+    links = workbench.evaluate("ss => ss.map((s) => JoselabWorkbench.linkHtml(s))", ordered)
+    assert [(s, h) for s, h in zip(ordered, links, strict=True) if h != link_html(s)] == []
+    assert all('class="jl-cite"' in h for h in links), [s for s, h in zip(ordered, links, strict=True) if "jl-cite" not in h]
 
 
 def test_a_difference_is_caught(workbench, parity_setup):
