@@ -180,3 +180,54 @@ class UnknownClient(ValidationError):
 class ClientMismatch(ValidationError):
     """``sub`` (or the form's ``client_id``) is not the client the assertion authenticates
     (RFC 7523 §3 (2), RFC 7521 §4.2)."""
+
+
+# DPoP proofs (RFC 9449 §4.3): one type per check that has no general type above
+class DPoPHeaderCount(ValidationError):
+    """Not exactly one ``DPoP`` header field in the request (RFC 9449 §4.3 (1))."""
+
+
+class DPoPNonceRequired(MissingClaim):
+    """The server provided a nonce and the proof carries none (RFC 9449 §4.2, §8, §9, §11.3): answered
+    with ``use_dpop_nonce`` and a ``DPoP-Nonce`` header."""
+
+
+class DPoPPrivateKey(ValidationError):
+    """The proof's ``jwk`` header holds private key members (RFC 9449 §4.3 (7))."""
+
+
+class DPoPMethodMismatch(ValidationError):
+    """``htm`` is not the request's method (RFC 9449 §4.3 (8))."""
+
+
+class DPoPUrlMismatch(ValidationError):
+    """``htu`` is not the request's URI, query and fragment aside (RFC 9449 §4.3 (9))."""
+
+
+class DPoPNonceMismatch(ValidationError):
+    """``nonce`` is not one the server provided (RFC 9449 §4.3 (10)): answered with ``use_dpop_nonce``
+    and a fresh nonce (RFC 9449 §8)."""
+
+
+class DPoPAccessTokenHashMismatch(ValidationError):
+    """``ath`` is not the hash of the access token presented with the proof (RFC 9449 §4.3 (12))."""
+
+
+class DPoPKeyMismatch(ValidationError):
+    """The proof's key is not the one the access token is bound to (``cnf.jkt``, RFC 9449 §4.3 (12), §6.1)."""
+
+
+# Sender-constrained tokens (RFC 7800 §3.1, RFC 8705 §3, RFC 9449 §6, §7.1): the token is bound to a key
+class SenderConstraintError(ValidationError):
+    """The token's ``cnf`` binds it to a key or certificate, and this request did not show that the
+    sender holds it (or ``cnf`` names no confirmation method this resource server can check)."""
+
+
+class CertificateBindingError(SenderConstraintError):
+    """A certificate-bound token (``cnf.x5t#S256``) came over a connection with another client
+    certificate, or with none (RFC 8705 §3)."""
+
+
+class DpopBindingError(SenderConstraintError):
+    """A DPoP-bound token (``cnf.jkt``) came without the DPoP scheme, or with a proof made by another
+    key; or the DPoP scheme carried a token that is not DPoP-bound (RFC 9449 §6, §7.1, §7.2)."""

@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from joselab import DEMO_EPOCH, TokenView, Trace, b64url_decode, b64url_encode, decode_unverified, demo_key, parse
+from joselab.cnf import Presented, check_confirmation, jwk_thumbprint
 from joselab.compact import loads_strict, parse_json_object, parse_jwe, parse_jws
 from joselab.errors import JoselabError, ValidationError
 from joselab.jwe import decrypt_jwe
@@ -55,6 +56,7 @@ EXAMPLES = {
     "view": 200,
     "server": 150,
     "client_assertion": 150,
+    "cnf": 400,
 }
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
@@ -72,6 +74,7 @@ def total_examples() -> int:
     per_test = {
         "parsing": 2, "json": 1, "jwks": 1, "jws": 1, "jwe": 1, "json_serialization": 2,
         "validator": len(VALIDATORS), "member": len(VALIDATORS), "view": 1, "server": 1, "client_assertion": 1,
+        "cnf": 2,
     }  # fmt: skip
     return sum(EXAMPLES[k] * n for k, n in per_test.items())
 
@@ -467,3 +470,47 @@ def test_client_assertion_validator_rejects_fuzz_with_joselab_errors_only(assert
     except JoselabError:
         return
     rejected(trace) if source != "resigned" else _claims_fuzz_outcome(trace)
+
+
+# -- the cnf claim (RFC 7800 §3.1, RFC 8705 §3.1, RFC 9449 §6.1) -------------------------------------
+THUMBPRINT = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"
+thumbprint_st = st.one_of(st.none(), st.just(THUMBPRINT), st.text(alphabet=ALPHABET + "=", max_size=50), any_text_st, json_value)
+cnf_st = st.one_of(
+    json_value,
+    st.dictionaries(
+        st.sampled_from(["x5t#S256", "jkt", "jwk", "kid", "jku", "x5t#s256"]) | st.text(max_size=6), thumbprint_st, max_size=4
+    ),
+)
+presented_st = st.one_of(
+    st.none(),
+    st.builds(
+        Presented,
+        scheme=st.sampled_from(["Bearer", "DPoP", "dpop", "", "Basic"]) | any_text_st | json_value,
+        certificate_thumbprint=thumbprint_st,
+        dpop_jkt=thumbprint_st,
+    ),
+)
+
+
+@fuzz("cnf")
+@given(cnf_st, presented_st, st.booleans())
+def test_check_confirmation_raises_only_joselab_errors(cnf, presented, with_cnf):
+    # Any cnf value, any way of presenting it: a row passes or fails, nothing else escapes; and a
+    # token with cnf is never accepted from a connection that shows no key at all.
+    trace = Trace("fuzz")
+    claims = {"cnf": cnf} if with_cnf else {}
+    with trace.run():
+        check_confirmation(trace, claims, presented)
+    if trace.error is not None:
+        assert isinstance(trace.error, ValidationError) and trace.error.section != "joselab", str(trace)
+    elif with_cnf:
+        assert presented is not None and (presented.certificate_thumbprint is not None or presented.is_dpop), str(trace)
+
+
+@fuzz("cnf")
+@given(
+    st.one_of(json_value, st.dictionaries(st.sampled_from(["kty", "crv", "x", "y", "n", "e", "k"]), thumbprint_st, max_size=5))
+)
+def test_jwk_thumbprint_raises_only_joselab_errors(jwk):
+    result = only_joselab(lambda: jwk_thumbprint(jwk))
+    assert result is None or (isinstance(result, str) and len(result) == 43)

@@ -251,6 +251,9 @@ class AuthorizationServer:
         self.server.serve_json(METADATA_PATH + issuer_path, self.metadata)
         self.server.serve_json(issuer_path + JWKS_PATH, self.jwks)
         self.server.route("POST", issuer_path + INTROSPECTION_PATH)(self._introspection_endpoint)
+        #: Metadata members an endpoint added to this AS publishes (a DPoP token endpoint adds
+        #: ``token_endpoint`` and ``dpop_signing_alg_values_supported``, RFC 9449 §5.1).
+        self.extra_metadata: dict[str, Any] = {}
 
     # -- published documents ----------------------------------------------------------------------
     @property
@@ -269,6 +272,7 @@ class AuthorizationServer:
             "introspection_endpoint": self.server.url(self.path + INTROSPECTION_PATH),
             "introspection_endpoint_auth_methods_supported": ["client_secret_basic"],
             "scopes_supported": ["accounts", "transactions"],
+            **self.extra_metadata,
         }
 
     def jwks(self) -> dict[str, Any]:
@@ -301,9 +305,11 @@ class AuthorizationServer:
         auth_time: int | None = None,
         acr: str | None = None,
         amr: list[str] | None = None,
+        cnf: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """The RFC 9068 §2.2 claims set of a new token (``iss exp aud sub client_id iat jti``, then
-        ``scope`` (§2.2.3) and the optional §2.2.1 claims)."""
+        ``scope`` (§2.2.3) and the optional §2.2.1 claims). ``cnf`` binds the token to a key (RFC 7800
+        §3.1): ``{"jkt": ...}`` for a DPoP key (RFC 9449 §6.1)."""
         now = self.clock.now()
         claims: dict[str, Any] = {
             "iss": self.issuer,
@@ -315,7 +321,7 @@ class AuthorizationServer:
             "jti": self.ids.uuid4(),
             "scope": scope,
         }
-        optional = {"auth_time": auth_time, "acr": acr, "amr": amr}
+        optional = {"auth_time": auth_time, "acr": acr, "amr": amr, "cnf": dict(cnf) if cnf is not None else None}
         claims.update({k: v for k, v in optional.items() if v is not None})
         return claims
 
@@ -354,7 +360,9 @@ class AuthorizationServer:
         now = self.clock.now()
         if revoked or now >= exp or now < claims.get("nbf", now):
             return {"active": False}
-        return {"active": True, "token_type": "Bearer", **claims}
+        # RFC 9449 §6.2: for a DPoP-bound token, token_type (when included) is DPoP.
+        token_type = "DPoP" if isinstance(claims.get("cnf"), dict) and "jkt" in claims["cnf"] else "Bearer"
+        return {"active": True, "token_type": token_type, **claims}
 
     def _introspection_endpoint(self, request: Request) -> Response:
         if not self._authenticated(request.headers):

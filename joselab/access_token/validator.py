@@ -29,7 +29,15 @@ except where it would trust a claim before the signature:
 6. **RFC 9068 §2.2**: the required claims ``iss exp aud sub client_id iat jti`` are present, and
    ``sub``, ``client_id``, ``jti`` are non-empty strings; the optional §2.2.1 claims (``auth_time``,
    ``acr``, ``amr``) and §2.2.3 ``scope`` have their types;
-7. **authorization** (§4, from the §2.2.3 claims): the scope the endpoint needs is in ``scope``
+7. **the sender constraint** (:func:`joselab.cnf.check_confirmation`), whenever the token carries
+   ``cnf`` or came with the DPoP scheme: ``cnf`` is a JSON object with a confirmation method this
+   server checks (RFC 7800 §3.1); ``x5t#S256`` is the thumbprint of this connection's client
+   certificate (RFC 8705 §3, §3.1: none, or another, is refused); a ``jkt``-bound token came with the
+   DPoP scheme, not as a bearer token (RFC 9449 §7.2), and matches the verified proof's key when the
+   caller passes it; the DPoP scheme carries only a DPoP-bound token (RFC 9449 §7.1). A token without
+   ``cnf`` sent as Bearer gets no row here. These run before the scope: a stolen token is refused as
+   stolen (401 ``invalid_token``, RFC 8705 §3), not as too weak for the call;
+8. **authorization** (RFC 9068 §4, from the §2.2.3 claims): the scope the endpoint needs is in ``scope``
    (a failure here is :class:`~joselab.errors.InsufficientScope`: the token is valid, the call is
    not allowed).
 
@@ -62,6 +70,7 @@ from ..claims import (
     normalise_typ,
 )
 from ..clock import Clock, SystemClock
+from ..cnf import Presented, check_confirmation
 from ..compact import MAX_TOKEN_LENGTH, CompactJWS
 from ..errors import (
     InsufficientScope,
@@ -168,9 +177,19 @@ class AccessTokenValidator:
 
         return check
 
-    def validate(self, token: str, *, required_scope: str | None = None, strict: bool = False) -> Trace:
+    def validate(
+        self,
+        token: str,
+        *,
+        required_scope: str | None = None,
+        presented: Presented | None = None,
+        strict: bool = False,
+    ) -> Trace:
         """Run the checks of RFC 9068 §4 on ``token``; ``required_scope`` is what the endpoint needs
-        (the authorization paragraph of §4, on the §2.2.3 ``scope``). With ``strict`` the first failure is raised as its :mod:`joselab.errors` type."""
+        (the authorization paragraph of §4, on the §2.2.3 ``scope``); ``presented`` is how the token
+        came (:class:`~joselab.cnf.Presented`: scheme, client certificate, DPoP proof key), against
+        which a ``cnf`` binding is checked (``None``: a Bearer token on a connection without a client
+        certificate). With ``strict`` the first failure is raised as its :mod:`joselab.errors` type."""
         trace = Trace(_TITLE)
         with trace.run():
             if isinstance(token, str) and len(token) <= self.max_token_length and token.count(".") == 4:
@@ -211,6 +230,8 @@ class AccessTokenValidator:
                 check_string(trace, claims, name, "RFC 9068 §2.2")
             _check_optional(trace, claims)
             scopes = _check_scope_format(trace, claims)
+            if "cnf" in claims or (presented is not None and presented.is_dpop):
+                check_confirmation(trace, claims, presented)  # RFC 8705 §3, RFC 9449 §7.1, §7.2
             if required_scope is not None:
                 trace.check(
                     SCOPE_SECTION,

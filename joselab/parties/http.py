@@ -13,7 +13,7 @@ import json
 import threading
 import weakref
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -33,6 +33,15 @@ class Request:
     query: dict[str, list[str]]
     headers: Mapping[str, str]
     body: bytes
+    #: Every header field as received, in order, repeated names included (``headers`` keeps one value
+    #: a name): what a check that counts fields needs (RFC 9449 §4.3 (1): not more than one ``DPoP``).
+    header_fields: list[tuple[str, str]] = field(default_factory=list)
+
+    def header_values(self, name: str) -> list[str]:
+        """Every value of the header fields called ``name`` (case-insensitive, RFC 9110 §5.1), in order."""
+        name = name.lower()
+        fields = self.header_fields or list(self.headers.items())
+        return [v for k, v in fields if k.lower() == name]
 
     def json(self) -> Any:
         """The body as strict JSON (no duplicate names, no NaN): :class:`~joselab.errors.MalformedToken`
@@ -119,7 +128,8 @@ class LocalServer:
                     known = any(path == parts.path for _, path in server.routes)
                     self._send(json_response(405 if known else 404, {"error": "not_found"}))
                     return
-                request = Request(self.command, parts.path, parse_qs(parts.query), dict(self.headers.items()), body)
+                fields = list(self.headers.items())
+                request = Request(self.command, parts.path, parse_qs(parts.query), dict(fields), body, fields)
                 try:
                     response = handler(request)
                 except Exception as exc:  # a demo party answers 500, it does not die
@@ -257,10 +267,11 @@ class Network:
         url: str,
         *,
         body: bytes | None = None,
-        headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
         max_bytes: int = MAX_BODY_BYTES,
     ) -> HttpResponse:
-        """Send one request over real HTTP on loopback; refuse unknown hosts, redirects and big bodies."""
+        """Send one request over real HTTP on loopback; refuse unknown hosts, redirects and big bodies.
+        ``headers`` as a list of pairs may repeat a name (two ``DPoP`` fields, say): each is sent."""
         try:
             parts = urlsplit(url)
             port = parts.port  # raises ValueError on a port that is not a number
@@ -277,7 +288,16 @@ class Network:
         conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=TIMEOUT_SECONDS)
         try:
             try:
-                conn.request(method, path, body=body, headers={"Host": server.host, **(headers or {})})
+                if headers is None or isinstance(headers, Mapping):
+                    conn.request(method, path, body=body, headers={"Host": server.host, **(headers or {})})
+                else:
+                    conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+                    conn.putheader("Host", server.host)
+                    for name, value in headers:
+                        conn.putheader(name, value)
+                    if body is not None:
+                        conn.putheader("Content-Length", str(len(body)))
+                    conn.endheaders(body)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the server answered early and closed (e.g. 413): its answer may still be there to read
             resp = conn.getresponse()
