@@ -38,6 +38,17 @@
       "issuer": "https://keystore.directory.example",
       "now": "1767225600"
     },
+    // RFC 9449 Figure 13: a proof with the access token it is sent with (its own example key, ES256).
+    "dpop": {
+      "token": "eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6IkVTMjU2IiwiandrIjp7Imt0eSI6IkVDIiwieCI6Imw4dEZyaHgtMzR0VjNoUklDUkRZOXpDa0RscEJoRjQyVVFVZldWQVdCRnMiLCJ5IjoiOVZFNGpmX09rX282NHpiVFRsY3VOSmFqSG10NnY5VERWclUwQ2R2R1JEQSIsImNydiI6IlAtMjU2In19.eyJqdGkiOiJlMWozVl9iS2ljOC1MQUVCIiwiaHRtIjoiR0VUIiwiaHR1IjoiaHR0cHM6Ly9yZXNvdXJjZS5leGFtcGxlLm9yZy9wcm90ZWN0ZWRyZXNvdXJjZSIsImlhdCI6MTU2MjI2MjYxOCwiYXRoIjoiZlVIeU8ycjJaM0RaNTNFc05yV0JiMHhXWG9hTnk1OUlpS0NBcWtzbVFFbyJ9.2oW9RP35yRqzhrtNP86L-Ey71EOptxRimPPToA1plemAgR6pxHF8y6-yqyVnmcw6Fy1dqd-jfxSYoMxhAJpLjA",
+      "jwks": "",
+      "htm": "GET",
+      "htu": "https://resource.example.org/protectedresource",
+      "access-token": "Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU",
+      "jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I",
+      "nonce": "",
+      "now": "1562262618"
+    },
     "client_assertion": {
       "token": "eyJhbGciOiJQUzI1NiIsInR5cCI6ImNsaWVudC1hdXRoZW50aWNhdGlvbitqd3QiLCJraWQiOiJiaWxiby5iYWdnaW5zQGhvYmJpdG9uLmV4YW1wbGUifQ.eyJpc3MiOiJzdy1idWRnZXQtYnVkZHktMDEiLCJzdWIiOiJzdy1idWRnZXQtYnVkZHktMDEiLCJhdWQiOiJodHRwczovL2FzLmJhbmsuZXhhbXBsZSIsImlhdCI6MTc2NzIyNTYwMCwiZXhwIjoxNzY3MjI1NjYwLCJqdGkiOiIzOGI0ZTY1Mi1lNDRkLTQ3ZjItYjcwZC05ZTI2MGUyNzEzNjUifQ.V3yUYL0sowqEN_BTXXncC7I7LswuoYQ9DOkg7aRNrbu25HANTDQaUPLkSztjMZhtkuMITgmbMNwi6n107wfRKPBvDA1gB-Ly2OCjsjpglVHmqHB15_t6SnP29053vCprc2xZRdH2d_FOAlLOP0n8JjOuhZCVwkWoy-QKuNwiM6_QSPH1SkH-KCsMRNoeYd6tsdY4iyRWn6XYHMOS7jlktGEEUZ0jRFn7HLeVi9McV_fshGYxa3SJVVBfCubdHZB9iVAB5JtXujk1G9Jsw87p1LN4wqXqReA3eEgP-SzZv3eQaNMJL22V-HfvGeGdCenc2Kq5a1NP_Z0ZHLND-8fbfg",
       "jwks": "{\"keys\": [{\"kty\": \"RSA\", \"kid\": \"bilbo.baggins@hobbiton.example\", \"n\": \"n4EPtAOCc9AlkeQHPzHStgAbgs7bTZLwUBZdR8_KuKPEHLd4rHVTeT-O-XV2jRojdNhxJWTDvNd7nqQ0VEiZQHz_AJmSCpMaJMRBSFKrKb2wqVwGU_NsYOYL-QtiWN2lbzcEe6XC0dApr5ydQLrHqkHHig3RBordaZ6Aj-oBHqFEHYpPe7Tpe-OfVfHd1E6cS6M1FZcD1NNLYD5lFHpPI9bTwJlsde3uhGqC0ZCuEHg8lhzwOHrtIQbS0FVbb9k3-tVTU4fg_3L_vniUFAKwuCLqKnS2BYwdq_mzSnbLY7h_qixoR7jig3__kRhuaxwUkRz5iaiQkqgc5gHdrNP5zw\", \"e\": \"AQAB\", \"alg\": \"PS256\", \"use\": \"sig\"}]}",
@@ -48,7 +59,7 @@
   };
 
   const $ = (id) => document.getElementById(id);
-  const FIELDS = ["algorithms", "issuer", "audience", "client-id", "nonce", "now"];
+  const FIELDS = ["algorithms", "issuer", "audience", "client-id", "nonce", "htm", "htu", "access-token", "jkt", "now"];
 
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
@@ -193,6 +204,10 @@
       audience: $("audience").value.trim(),
       clientId: $("client-id").value.trim(),
       nonce: $("nonce").value,
+      htm: $("htm").value.trim(),
+      htu: $("htu").value.trim(),
+      accessToken: $("access-token").value.trim(),
+      jkt: $("jkt").value.trim(),
       now: now === "" ? Math.floor(Date.now() / 1000) : /^-?[0-9]+$/.test(now) ? Number(now) : NaN,
     };
   }

@@ -748,8 +748,31 @@
         const ok = isStr(scope) && /^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/.test(scope);
         t.check("RFC 9068 §2.2.3", "scope is a space-delimited string", ok, `scope = ${ev(scope)}`);
       }
+      if (has(claims, "cnf")) checkConfirmation(t, claims);
       t.result = claims;
     });
+  }
+
+  // joselab.cnf.check_confirmation for a token presented as a Bearer token on a connection without a
+  // client certificate (presented=None): the workbench sees no TLS connection and no DPoP proof.
+  const SHA256_B64URL = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
+  function checkConfirmation(t, claims) {
+    const cnf = claims.cnf;
+    t.check("RFC 7800 §3.1", "cnf is a JSON object", isObj(cnf), `cnf = ${ev(cnf)}`);
+    const known = ["x5t#S256", "jkt"].filter((m) => has(cnf, m));
+    t.check(policy("RFC 7800 §3.1", "leaves the required confirmation members to the application"), "cnf carries a confirmation method this resource server checks (x5t#S256, jkt)", known.length > 0, `methods: ${known.join(", ") || "none"}`);
+    const format = (section, member) => {
+      const value = cnf[member];
+      t.check(section, `cnf.${member} is a base64url SHA-256 value (43 characters, no padding)`, isStr(value) && SHA256_B64URL.test(value), `cnf.${member} = ${ev(value)}`);
+    };
+    if (has(cnf, "x5t#S256")) {
+      format("RFC 8705 §3.1", "x5t#S256");
+      t.check("RFC 8705 §3, §3.1", "the client certificate of this TLS connection is the one the token is bound to", false, "no client certificate on this connection (the workbench sees no TLS connection)");
+    }
+    if (has(cnf, "jkt")) {
+      format("RFC 9449 §6.1", "jkt");
+      t.check("RFC 9449 §7.1, §7.2", "a DPoP-bound token is presented with the DPoP scheme, not as a bearer token", false, 'Authorization scheme = "Bearer" (check the DPoP proof with the DPoP profile)');
+    }
   }
 
   // joselab.id_token.IdTokenValidator (OIDC Core §3.1.3.7), the token response's ID token seen for
@@ -939,6 +962,180 @@
     });
   }
 
+  // joselab.dpop.DPoPProofValidator (RFC 9449 §4.3): the DPoP header's one value, for a request of
+  // #htm to #htu; with #access-token, ath and the key binding to cnf.jkt: #jkt, or else the jkt in that
+  // token's payload when it is a JWT (the access token profile verifies it); #nonce is the nonce the
+  // server provided, if any.
+  const DPOP_ASYMMETRIC = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519", "Ed448"];
+  const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
+  const PUBLIC_MEMBERS = { EC: ["crv", "kty", "x", "y"], RSA: ["e", "kty", "n"], OKP: ["crv", "kty", "x"] };
+  const DEFAULT_PORTS = { https: 443, http: 80 };
+  const UNRESERVED = /[A-Za-z0-9\-._~]/;
+
+  async function sha256b64url(text) {
+    // Python's text.encode("ascii", "replace"): a character outside ASCII becomes "?".
+    const bytes = new Uint8Array([...text].map((c) => (c.codePointAt(0) < 128 ? c.codePointAt(0) : 0x3f)));
+    return b64urlEncode(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
+  }
+
+  async function jwkThumbprint(jwk) {
+    // RFC 7638 §3 through jose (joselab.cnf.jwk_thumbprint: the required members, sorted, no whitespace).
+    return global.jose.calculateJwkThumbprint(jwk, "sha256");
+  }
+
+  function removeDotSegments(path) {
+    const out = [];
+    for (const segment of path.split("/")) {
+      if (segment === "..") {
+        if (out.length > 1) out.pop();
+      } else if (segment !== ".") out.push(segment);
+    }
+    let result = out.join("/");
+    if (path.endsWith("/.") || path.endsWith("/..")) result += "/";
+    return result.startsWith("/") ? result : "/" + result;
+  }
+
+  /** joselab.dpop.normalize_htu, over Python's urllib.parse.urlsplit. */
+  function normalizeHtu(uri) {
+    if (!isStr(uri)) return null;
+    let url = uri.replace(/^[\x00-\x20]+/, "").replace(/[\x00-\x20]+$/, "").replace(/[\t\r\n]/g, "");
+    const m = /^([A-Za-z][A-Za-z0-9+\-.]*):/.exec(url);
+    if (!m) return null;
+    const scheme = m[1].toLowerCase();
+    url = url.slice(m[0].length);
+    if (!url.startsWith("//")) return null;
+    const rest = url.slice(2);
+    const end = rest.search(/[/?#]/);
+    const netloc = end < 0 ? rest : rest.slice(0, end);
+    let after = end < 0 ? "" : rest.slice(end);
+    if ((netloc.includes("[") && !netloc.includes("]")) || (netloc.includes("]") && !netloc.includes("["))) return null;
+    const hash = after.indexOf("#");
+    if (hash >= 0) after = after.slice(0, hash);
+    const q = after.indexOf("?");
+    const path = q >= 0 ? after.slice(0, q) : after;
+    if (netloc.includes("@")) return null; // userinfo: username or password present
+    let host;
+    let portText;
+    if (netloc.startsWith("[")) {
+      const close = netloc.indexOf("]");
+      host = netloc.slice(1, close);
+      const tail = netloc.slice(close + 1);
+      portText = tail.startsWith(":") ? tail.slice(1) : null;
+    } else {
+      const colon = netloc.indexOf(":");
+      host = colon < 0 ? netloc : netloc.slice(0, colon);
+      portText = colon < 0 ? null : netloc.slice(colon + 1);
+    }
+    let port = null;
+    if (portText !== null && portText !== "") {
+      if (!/^[0-9]+$/.test(portText)) return null;
+      port = Number(portText);
+      if (port > 65535) return null;
+    }
+    host = host.toLowerCase();
+    if (!(scheme in DEFAULT_PORTS) || !host) return null;
+    const plain = port === null || port === DEFAULT_PORTS[scheme];
+    let hostPart = plain ? host : `${host}:${port}`;
+    if (host.includes(":")) hostPart = `[${host}]` + (plain ? "" : `:${port}`);
+    const normalizedPath = removeDotSegments((path || "/").replace(/%([0-9A-Fa-f]{2})/g, (all, hex) => {
+      const c = String.fromCharCode(parseInt(hex, 16));
+      return UNRESERVED.test(c) ? c : "%" + hex.toUpperCase();
+    }));
+    return `${scheme}://${hostPart}${normalizedPath}`;
+  }
+
+  async function dpopProof(token, opts) {
+    const algorithms = csv(opts.algorithms, PROFILES.dpop.algorithms);
+    const now = times(opts);
+    const iatWindow = 60;
+    const accessToken = opts.accessToken ? opts.accessToken : null;
+    const nonce = opts.nonce === "" || opts.nonce === undefined ? null : opts.nonce;
+    let cnfJkt = opts.jkt ? opts.jkt : null;
+    if (accessToken !== null && cnfJkt === null) {
+      try {
+        cnfJkt = get(get(parseJws(accessToken).claims(), "cnf"), "jkt");
+      } catch (e) {
+        cnfJkt = null;
+      }
+    }
+    const trace = new Trace("RFC 9449 §4.3: DPoP proof");
+    return run(trace, async (t) => {
+      t.check("RFC 9449 §4.3 (1)", "exactly one DPoP header field", isStr(token), "1 DPoP header field");
+      const section2 = "RFC 9449 §4.3 (2)";
+      const name2 = "the DPoP header is a single, well-formed JWT";
+      if (codePoints(token) > 8192) t.check(section2, name2, false, `${codePoints(token)} > 8192 characters`);
+      if (!TOKEN68.test(token)) t.check(section2, name2, false, "not token68 (RFC 9449 §4.1): a list, a space or another character");
+      let parsed;
+      let claims;
+      try {
+        parsed = parseJws(token, 8192);
+        claims = parsed.claims();
+      } catch (e) {
+        if (!(e instanceof Fail)) throw e;
+        t.check(section2, name2, false, e.evidence ? `${e.check} (${e.evidence})` : e.check);
+      }
+      const hdr = parsed.header;
+      if (has(hdr, "b64") || has(hdr, "crit")) t.check(section2, name2, false, "crit or b64 in the header: no extension is understood (RFC 7515 §4.1.11)");
+      t.check(section2, name2, true, "three parts, strict JSON header and claims");
+      // (3) required members, with their types
+      const names = ["jti", "htm", "htu", "iat", ...(accessToken !== null ? ["ath"] : []), ...(nonce !== null ? ["nonce"] : [])];
+      const name3 = `required header parameters (typ, alg, jwk) and claims (${names.join(", ")}) present, with their types`;
+      const missing = [...["typ", "alg", "jwk"].filter((n) => !has(hdr, n)).map((n) => `header ${n}`), ...names.filter((n) => !has(claims, n))];
+      if (missing.length) t.check("RFC 9449 §4.3 (3)", name3, false, `missing ${missing.join(", ")}`);
+      const wrong = ["typ", "alg"].filter((n) => !isStr(hdr[n]));
+      if (!isObj(hdr.jwk)) wrong.push("header jwk (a JSON object)");
+      for (const n of ["jti", "htm", "htu", "ath", "nonce"]) if (names.includes(n) && !(isStr(claims[n]) && claims[n])) wrong.push(n);
+      if (!isNumericDate(claims.iat)) wrong.push("iat (a NumericDate)");
+      if (isStr(claims.jti) && codePoints(claims.jti) > 256) wrong.push("jti longer than 256 characters");
+      t.check("RFC 9449 §4.3 (3)", name3, !wrong.length, wrong.length ? `wrong type: ${wrong.join(", ")}` : "all present");
+      checkTyp(t, hdr, ["dpop+jwt"], "RFC 9449 §4.3 (4)");
+      const alg = hdr.alg;
+      t.check("RFC 9449 §4.3 (5)", `alg is an asymmetric signature algorithm on the allowlist ${pyList([...algorithms].sort())}`, algorithms.includes(alg), `alg = ${ev(alg)}`);
+      // (6) the signature, with the public members of the header's jwk
+      const jwk = hdr.jwk;
+      const section6 = "RFC 9449 §4.3 (6)";
+      const name6 = "the signature verifies with the public key in the header's jwk";
+      const [fits, why] = keyFitsAlg(jwk, alg);
+      if (!fits) t.check(section6, name6, false, `jwk does not fit ${alg}: ${why}`);
+      const members = PUBLIC_MEMBERS[get(jwk, "kty")] || [];
+      const pub = Object.create(null);
+      for (const m of members) if (has(jwk, m)) pub[m] = jwk[m];
+      let imported = null;
+      if (members.every((m) => isStr(pub[m]))) {
+        try {
+          imported = await global.jose.importJWK({ ...pub }, alg);
+        } catch (e) {
+          imported = null;
+        }
+      }
+      if (imported === null) t.check(section6, name6, false, `jwk is not a valid ${get(jwk, "kty")} public key`);
+      const size = signatureBytes(alg, pub);
+      if (parsed.signature.length !== size) t.check(section6, name6, false, `${parsed.signature.length}-byte signature; ${alg} makes ${size}`);
+      const ok = await signatureVerifies(alg, pub, parsed);
+      t.check(section6, name6, ok, ok ? `${alg} (WebCrypto, through jose)` : `does not verify (${alg})`);
+      const priv = PRIVATE_MEMBERS.filter((m) => has(jwk, m));
+      t.check("RFC 9449 §4.3 (7)", "the jwk holds no private key", !priv.length, priv.length ? `private members ${pyList(priv)}` : `public ${get(jwk, "kty")} key`);
+      t.check("RFC 9449 §4.3 (8)", `htm is the request's method ${opts.htm}`, claims.htm === opts.htm, `htm = ${ev(claims.htm)}`);
+      const want = normalizeHtu(opts.htu);
+      const got = normalizeHtu(claims.htu);
+      t.check("RFC 9449 §4.3 (9)", `htu is the request's URI ${want} (query and fragment ignored; RFC 3986 §6.2.2, §6.2.3 normalization)`, want !== null && got === want, `htu = ${ev(claims.htu)}`);
+      if (nonce !== null) {
+        const same = claims.nonce === nonce;
+        t.check("RFC 9449 §4.3 (10)", "nonce is the one the server provided", same, same ? "a nonce this server provided" : "not a nonce this server provided recently");
+      }
+      t.check("RFC 9449 §4.3 (11)", `iat within ${iatWindow}s of now (joselab policy; RFC 9449 §11.1 leaves the window to the server)`, Math.abs(now - claims.iat) <= iatWindow, `now - iat = ${Math.trunc(now - claims.iat)}s`);
+      t.check("RFC 9449 §11.1", "jti not seen before at this URI", true, "first use: the workbench keeps no jti store (a first sight)");
+      if (accessToken !== null) {
+        const expected = await sha256b64url(accessToken);
+        t.check("RFC 9449 §4.3 (12)", "ath is the base64url SHA-256 of the access token", claims.ath === expected, `ath = ${ev(claims.ath)}`);
+        const jkt = await jwkThumbprint({ ...pub });
+        const bound = isStr(cnfJkt) && jkt === cnfJkt;
+        t.check("RFC 9449 §4.3 (12)", "the jwk's RFC 7638 thumbprint is the access token's cnf.jkt", bound, bound ? `thumbprint = cnf.jkt = ${jkt}` : `cnf.jkt = ${ev(cnfJkt)}; the proof's key is another`);
+      }
+      t.result = claims;
+    });
+  }
+
   /** Each profile: the Python validator it mirrors, what it reads from the form, its defaults. */
   const PROFILES = {
     jws: {
@@ -968,6 +1165,13 @@
       inputs: ["jwks", "algorithms", "issuer", "now"],
       algorithms: ["ES256", "PS256"],
       run: softwareStatement,
+    },
+    dpop: {
+      label: "DPoP proof (RFC 9449)",
+      mirrors: "joselab.dpop.DPoPProofValidator",
+      inputs: ["algorithms", "htm", "htu", "access-token", "jkt", "nonce", "now"],
+      algorithms: ["ES256", "PS256"],
+      run: dpopProof,
     },
     client_assertion: {
       label: "Client assertion (private_key_jwt)",

@@ -103,7 +103,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
         for profile, counts in COUNTS.items():
             terminalreporter.write_line(
                 f"{profile}: {counts['compared']} cases compared ({counts['corpus']} hostile corpus, "
-                f"{counts['base']} corpus bases, {counts['assertion']} client assertions, {counts['vector']} RFC vectors; Python {counts['accept']} accept, "
+                f"{counts['base']} corpus bases, {counts['assertion']} client assertions, {counts['dpop proof']} DPoP proofs, {counts['bound access token']} cnf-bound access tokens, {counts['vector']} RFC vectors; Python {counts['accept']} accept, "
                 f"{counts['reject']} reject): "
                 + (f"{counts['differ']} differ" if counts["differ"] else "verdict, failing section and every row agree")
             )

@@ -15,6 +15,8 @@ privacy (no request after it loaded, nothing stored), from ``file://``, and for 
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 import tempfile
@@ -31,9 +33,11 @@ from hostile.harness import API, AS_ISSUER, AS_KEY, ATTACKER_KEY, CLIENT_ID, CLI
 from joselab_testkit import forge_jws
 from jwcrypto import jwk
 
-from joselab import DEMO_EPOCH, FixedClock, Trace, theme
+from joselab import DEMO_EPOCH, FixedClock, Trace, demo_key, parse_jws, theme
 from joselab.access_token import AccessTokenValidator
 from joselab.client_assertion import ASYMMETRIC_ALGORITHMS, ClientAssertionValidator
+from joselab.dpop import DPoPProofValidator
+from joselab.errors import JoselabError
 from joselab.id_token import IdTokenValidator
 from joselab.jws import verify_jws
 from joselab.keys import load_jwks
@@ -45,7 +49,7 @@ from .conftest import SITE
 
 REPO = Path(__file__).resolve().parents[2]
 PAGE = "workbench.html"
-PROFILES = ("jws", "access_token", "id_token", "software_statement", "client_assertion")
+PROFILES = ("jws", "access_token", "id_token", "software_statement", "dpop", "client_assertion")
 #: The plain JWS profile's allowlist (the page's default; test_defaults_match_the_validators).
 PLAIN_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"]
 
@@ -64,6 +68,12 @@ DELIBERATE: dict[str, str] = {
     "first sight": (
         "the workbench keeps no replay store (it stores nothing), so an ID token's nonce and a client "
         "assertion's jti are always a first sight: each Python validation gets a fresh sqlite store to match"
+    ),
+    "presentation": (
+        "the access token profile sees no request: it checks a token as if presented as a Bearer token on a "
+        "connection without a client certificate (AccessTokenValidator.validate with presented=None), so a "
+        "cnf-bound token is always refused at its binding row; the DPoP profile checks the proof, with the "
+        "token's cnf.jkt, as DPoPProofValidator does"
     ),
     "form client_id": (
         "the client assertion profile takes the registered client's client_id and keys, and mirrors a token "
@@ -127,6 +137,10 @@ class Config:
     nonce: str = ""
     algorithms: tuple[str, ...] = ()
     now: int = DEMO_EPOCH
+    htm: str = ""
+    htu: str = ""
+    access_token: str = ""
+    jkt: str = ""
 
     def options(self) -> dict[str, Any]:
         return {
@@ -137,6 +151,10 @@ class Config:
             "nonce": self.nonce,
             "algorithms": ", ".join(self.algorithms),
             "now": self.now,
+            "htm": self.htm,
+            "htu": self.htu,
+            "accessToken": self.access_token,
+            "jkt": self.jkt,
         }
 
 
@@ -182,6 +200,13 @@ class Python:
             # the same JWK Set as text (Config.jwks).
             v = SoftwareStatementValidator([TrustedDirectory(c.issuer, self.directory.jwks_uri)], self.network, clock=clock)
             return v.validate(token)
+        if profile == "dpop":
+            self.count += 1  # DELIBERATE["first sight"], for the proof's jti too
+            store = ReplayStore(self.nonces, f"dpop_{self.count}")
+            v = DPoPProofValidator(replay_store=store, clock=clock)
+            return v.validate(
+                [token], method=c.htm, url=c.htu, access_token=c.access_token or None, cnf_jkt=cnf_jkt(c), nonce=c.nonce or None
+            )
         if profile == "client_assertion":
             self.count += 1  # DELIBERATE["first sight"], for the jti store too
             store = ReplayStore(self.nonces, f"jti_{self.count}")
@@ -192,6 +217,18 @@ class Python:
 
     def close(self) -> None:
         self.nonces.close()
+
+
+def cnf_jkt(c: Config) -> Any:
+    """The cnf.jkt the DPoP profile binds the proof to: the one given, or else the ``jkt`` in the
+    access token's payload (unverified: the access token profile verifies the token itself)."""
+    if c.jkt or not c.access_token:
+        return c.jkt or None
+    try:
+        cnf = parse_jws(c.access_token).claims().get("cnf")
+    except JoselabError:
+        return None
+    return cnf.get("jkt") if isinstance(cnf, dict) else None
 
 
 def py_outcome(trace: Trace) -> dict[str, Any]:
@@ -299,6 +336,114 @@ def assertion_cases() -> Iterator[tuple[str, str]]:
     yield "jwk-injected", make({"jwk": CLIENT_KEY.jwk.export_public(as_dict=True)})
 
 
+def cnf_cases() -> Iterator[tuple[str, str]]:
+    """Access tokens that carry cnf (RFC 7800 §3.1), which the access token profile checks as
+    joselab.cnf.check_confirmation does for a Bearer token without a client certificate: every bound
+    token is refused there, at the row of its binding."""
+    now = DEMO_EPOCH
+    claims = {
+        "iss": AS_ISSUER, "exp": now + 300, "aud": API, "sub": "248289761001", "client_id": "sw-budget-buddy-01",
+        "iat": now, "jti": "c0f7e1d2-cnf", "scope": "accounts",
+    }  # fmt: skip
+    head = {"alg": "RS256", "typ": "at+jwt", "kid": AS_KEY.kid}
+    thumb = DPOP_KEY.jwk.thumbprint()
+    for cid, cnf in (
+        ("x5t", {"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"}),
+        ("x5t-malformed", {"x5t#S256": "not-a-thumbprint"}),
+        ("jkt", {"jkt": thumb}),
+        ("jkt-number", {"jkt": 7}),
+        ("both", {"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2", "jkt": thumb}),
+        ("unknown-method", {"jwk": {"kty": "EC"}}),
+        ("empty", {}),
+        ("not-object", "jkt"),
+        ("null", None),
+    ):
+        yield cid, forge_jws(head, json.dumps({**claims, "cnf": cnf}).encode(), AS_KEY.jwk, "RS256")
+
+
+DPOP_KEY = demo_key("rfc9500-p256")  # the cast's client's DPoP key (joselab.dpop.parties)
+DPOP_CONFIG = Config(jwks="", htm="GET", htu=f"{API}/accounts")
+
+
+def dpop_cases() -> Iterator[tuple[str, str, Config]]:
+    """DPoP proofs (the corpus has none yet): RFC 9449's Figures 2, 7 and 13 at their own time, and a
+    valid proof for the cast's API call with one mutation per row of DPoPProofValidator."""
+    examples = json.loads((REPO / "joselab" / "data" / "rfc9449_examples.json").read_text("utf-8"))
+    for name, fig in examples["proofs"].items():
+        c = Config(jwks="", htm=fig["htm"], htu=fig["htu"], now=fig["iat"])
+        if "access_token" in fig:
+            c = Config(**{**c.__dict__, "access_token": fig["access_token"], "jkt": examples["jkt"]["value"]})
+        yield f"rfc9449-{name}", fig["proof"], c
+    now = DEMO_EPOCH
+    public = DPOP_KEY.jwk.export_public(as_dict=True)
+    at = "eyJhbGciOiJSUzI1NiJ9.eyJjbmYiOnsiamt0IjoieCJ9fQ.c2ln"  # any access token: only its hash is used
+    bound = Config(**{**DPOP_CONFIG.__dict__, "access_token": at, "jkt": DPOP_KEY.jwk.thumbprint()})
+    head = {"typ": "dpop+jwt", "alg": "ES256", "jwk": public}
+    claims = {"jti": "e1j3V_bKic8-LAEB", "htm": "GET", "htu": f"{API}/accounts", "iat": now}
+
+    def make(header_changes: dict[str, Any] | None = None, key: jwk.JWK | None = None, alg: str = "ES256", **changes: Any) -> str:
+        h = {k: v for k, v in {**head, **(header_changes or {})}.items() if v is not None}
+        c = {k: v for k, v in {**claims, **changes}.items() if v is not None}
+        return forge_jws(h, json.dumps(c).encode(), key or DPOP_KEY.jwk, alg)
+
+    ath = base64.urlsafe_b64encode(hashlib.sha256(at.encode()).digest()).rstrip(b"=").decode()
+    yield "valid", make(), DPOP_CONFIG
+    yield "valid-bound", make(ath=ath), bound
+    yield "ath-missing", make(), bound
+    yield "ath-wrong", make(ath="x" * 43), bound
+    yield "jkt-other", make(ath=ath), Config(**{**bound.__dict__, "jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"})
+    yield "nonce-missing", make(), Config(**{**DPOP_CONFIG.__dict__, "nonce": "srv-nonce-1"})
+    yield "nonce-right", make(nonce="srv-nonce-1"), Config(**{**DPOP_CONFIG.__dict__, "nonce": "srv-nonce-1"})
+    yield "nonce-wrong", make(nonce="old-nonce"), Config(**{**DPOP_CONFIG.__dict__, "nonce": "srv-nonce-1"})
+    yield "typ-jwt", make({"typ": "JWT"}), DPOP_CONFIG
+    yield "typ-missing", make({"typ": None}), DPOP_CONFIG
+    yield (
+        "alg-rs256",
+        make({"alg": "RS256", "jwk": AS_KEY.jwk.export_public(as_dict=True)}, key=AS_KEY.jwk, alg="RS256"),
+        DPOP_CONFIG,
+    )
+    yield (
+        "alg-hs256",
+        make({"alg": "HS256"}, key=jwk.JWK(kty="oct", k="c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"), alg="HS256"),
+        DPOP_CONFIG,
+    )
+    yield "alg-none", make({"alg": "none"}).rsplit(".", 1)[0] + ".", DPOP_CONFIG
+    yield "jwk-missing", make({"jwk": None}), DPOP_CONFIG
+    yield "jwk-string", make({"jwk": "k"}), DPOP_CONFIG
+    yield "jwk-other-key", make({"jwk": ATTACKER_P256_PUBLIC}), DPOP_CONFIG
+    yield "jwk-private", make({"jwk": DPOP_KEY.jwk.export(as_dict=True)}), DPOP_CONFIG
+    yield "jwk-rsa-for-es256", make({"jwk": AS_KEY.jwk.export_public(as_dict=True)}), DPOP_CONFIG
+    yield "jwk-bad-point", make({"jwk": {**public, "y": public["x"]}}), DPOP_CONFIG
+    yield "sig-truncated", make()[:-8], DPOP_CONFIG
+    yield "crit", make({"crit": ["exp"], "exp": 1}), DPOP_CONFIG
+    yield "htm-post", make(htm="POST"), DPOP_CONFIG
+    yield "htm-lower", make(htm="get"), DPOP_CONFIG
+    yield "htu-query", make(htu=f"{API}/accounts?x=1#f"), DPOP_CONFIG
+    yield "htu-case-port", make(htu="HTTPS://API.bank.example:443/accounts"), DPOP_CONFIG
+    yield "htu-dots", make(htu=f"{API}/x/../accounts"), DPOP_CONFIG
+    yield "htu-percent", make(htu=f"{API}/%61ccounts"), DPOP_CONFIG
+    yield "htu-other-path", make(htu=f"{API}/payments"), DPOP_CONFIG
+    yield "htu-other-host", make(htu="https://evil.example/accounts"), DPOP_CONFIG
+    yield "htu-port", make(htu="https://api.bank.example:8443/accounts"), DPOP_CONFIG
+    yield "htu-userinfo", make(htu="https://user@api.bank.example/accounts"), DPOP_CONFIG
+    yield "htu-http", make(htu="http://api.bank.example/accounts"), DPOP_CONFIG
+    yield "htu-relative", make(htu="/accounts"), DPOP_CONFIG
+    yield "htu-number", make(htu=5), DPOP_CONFIG
+    yield "iat-old", make(iat=now - 120), DPOP_CONFIG
+    yield "iat-future", make(iat=now + 61), DPOP_CONFIG
+    yield "iat-edge", make(iat=now - 60), DPOP_CONFIG
+    yield "iat-string", make(iat=str(now)), DPOP_CONFIG
+    yield "jti-missing", make(jti=None), DPOP_CONFIG
+    yield "jti-long", make(jti="j" * 257), DPOP_CONFIG
+    yield "jti-empty", make(jti=""), DPOP_CONFIG
+    yield "space", make() + " ", DPOP_CONFIG
+    yield "two-proofs", make() + "," + make(), DPOP_CONFIG
+    yield "too-long", make(pad="p" * 9000), DPOP_CONFIG
+
+
+ATTACKER_P256_PUBLIC = demo_key("rfc7520-meriadoc-p256").jwk.export_public(as_dict=True)
+
+
 def vector_jwks(key: dict[str, Any] | None, rsa_fallback: str) -> str:
     if key is None or key.get("kty") == "oct":
         return rsa_fallback  # DELIBERATE["secret keys"]
@@ -322,6 +467,7 @@ def parity_setup():
         "id_token": Config(jwks=as_jwks, issuer=OP_ISSUER, client_id=CLIENT_ID, nonce=NONCE),
         "software_statement": Config(jwks=directory_jwks, issuer=reg.directory.issuer),
         "client_assertion": Config(jwks=public_jwks((CLIENT_KEY.jwk, "PS256")), issuer=AS_ISSUER, client_id=ASSERTING_CLIENT),
+        "dpop": DPOP_CONFIG,
     }
     items: list[Item] = []
     skipped: Counter[str] = Counter()
@@ -334,6 +480,10 @@ def parity_setup():
         items.append(Item(f"base/{name}", "base", base.token, configs))
     for cid, token in assertion_cases():
         items.append(Item(f"assertion/{cid}", "assertion", token, configs))
+    for cid, token in cnf_cases():
+        items.append(Item(f"cnf/{cid}", "bound access token", token, configs))
+    for cid, token, dpop_config in dpop_cases():
+        items.append(Item(f"dpop/{cid}", "dpop proof", token, {**configs, "dpop": dpop_config}))
     rfc_rsa = public_jwks(
         (jwk.JWK(**json.loads((REPO / "tests/vectors/rfc7515-appendix-a.json").read_text())["tests"][1]["jwk"]), None)
     )
@@ -454,6 +604,7 @@ def test_defaults_match_the_validators(workbench):
     )
     assert tuple(profiles["software_statement"]) == SSA_ALGORITHMS
     assert tuple(profiles["client_assertion"]) == ASYMMETRIC_ALGORITHMS
+    assert tuple(profiles["dpop"]) == DPoPProofValidator().algorithms
     db = tempfile.NamedTemporaryFile(suffix=".sqlite")
     v = IdTokenValidator(issuer="i", client_id="c", keys=load_jwks('{"keys":[]}'), nonce_store=ReplayStore(Database(db.name)))
     assert tuple(profiles["id_token"]) == v.algorithms == (v.registered_alg,)
@@ -471,6 +622,10 @@ def fill(page, profile: str, token: str, c: Config) -> None:
         ("#nonce", c.nonce),
         ("#now", str(c.now)),
         ("#algorithms", ", ".join(c.algorithms)),
+        ("#htm", c.htm),
+        ("#htu", c.htu),
+        ("#access-token", c.access_token),
+        ("#jkt", c.jkt),
     ):
         page.eval_on_selector(selector, "(el, v) => { el.value = v; }", value)  # hidden fields too
     page.eval_on_selector("#verdict", "el => { el.dataset.verdict = ''; }")
@@ -495,6 +650,8 @@ INPUT_CASES = [
     ("structural/header-padded", "software_statement"),
     ("assertion/valid", "client_assertion"),
     ("assertion/aud-injected", "client_assertion"),
+    ("dpop/rfc9449-figure13", "dpop"),
+    ("dpop/htu-other-path", "dpop"),
 ]
 
 
