@@ -61,9 +61,10 @@ from .claims import audiences, with_changes
 from .client_assertion import ClientAssertionValidator, assertion_form, sign_client_assertion
 from .clock import DEMO_EPOCH, Clock, DemoIds, FixedClock, IdSource
 from .compact import b64url_decode, b64url_encode, decode_unverified
+from .dpop import DPOP_TYPE, DPoPProofValidator
 from .errors import FetchError, InvalidAudience
 from .id_token import ClientRegistration, IdTokenValidator, OpenIDProvider
-from .jws import encode_claims, encode_header
+from .jws import encode_claims, encode_header, sign_compact
 from .keys import DemoKey, as_jwk, demo_key, load_jwks, public_jwks
 from .parties import Database, LocalServer, Network, ReplayStore, Request, Response, json_response
 from .registration import (
@@ -697,8 +698,14 @@ def measure(fn: Callable[[], Any]) -> Measurement:
 # ------------------------------------------------------------------------------------------------
 # Cross-JWT confusion (RFC 8725 §2.8, §3.12)
 # ------------------------------------------------------------------------------------------------
-TOKEN_KINDS = ("software statement", "registration request", "access token", "ID token")
-VALIDATORS = ("SoftwareStatementValidator", "RegistrationRequestValidator", "AccessTokenValidator", "IdTokenValidator")
+TOKEN_KINDS = ("software statement", "registration request", "access token", "ID token", "DPoP proof")
+VALIDATORS = (
+    "SoftwareStatementValidator",
+    "RegistrationRequestValidator",
+    "AccessTokenValidator",
+    "IdTokenValidator",
+    "DPoPProofValidator",
+)
 #: Which validator each kind of token is meant for: the matrix's diagonal.
 INTENDED = dict(zip(TOKEN_KINDS, VALIDATORS, strict=True))
 
@@ -778,13 +785,13 @@ def build_confusion_matrix(
     key: DemoKey | jwk.JWK | None = None,
     alg: str = "PS256",
 ) -> ConfusionMatrix:
-    """Mint one valid token of each kind and feed each to all four scenario validators.
+    """Mint one valid token of each kind and feed each to every scenario validator.
 
     The worst case on purpose: **one key behind everything**. A single host, ``as.bank.example``,
     plays the directory, the authorization server and the OpenID Provider; its one JWK Set (``key``,
     default the AS's demo key, used with ``alg``) verifies the software statement, the registration
     request (the statement's ``software_jwks_endpoint`` points at that same set), the access token and
-    the ID token. Every issuer name that can be the same is the same. So no signature and almost no
+    the ID token; the DPoP proof (RFC 9449 §4.2) carries that same public key in its ``jwk`` header. Every issuer name that can be the same is the same. So no signature and almost no
     ``iss`` check can tell the tokens apart: only the explicit type (``typ``, RFC 8725 §3.11) and the
     claim rules of each profile (RFC 8725 §3.12) do.
 
@@ -818,7 +825,10 @@ def build_confusion_matrix(
         access = auth.issue_access_token(sub="alice", client_id=rp.client_id, audience=api, scope="accounts")
         nonce = ids.token(16)
         id_token = op.issue_id_token(rp.client_id, nonce=nonce)
-        tokens = dict(zip(TOKEN_KINDS, (ssa, request, access, id_token), strict=True))
+        public = {k: v for k, v in signing.export_public(as_dict=True).items() if k in ("kty", "crv", "x", "y", "n", "e")}
+        proof_claims = {"jti": ids.token(16), "htm": "GET", "htu": f"{api}/accounts", "iat": clock.now()}
+        proof = sign_compact(proof_claims, signing, {"alg": alg, "typ": DPOP_TYPE, "jwk": public})
+        tokens = dict(zip(TOKEN_KINDS, (ssa, request, access, id_token, proof), strict=True))
 
         statements = SoftwareStatementValidator([TrustedDirectory(auth.issuer, jwks_url)], network, clock=clock)
         # The request is checked against the statement the AS accepted, as the registration endpoint does.
@@ -836,11 +846,13 @@ def build_confusion_matrix(
             nonce_store=ReplayStore(databases[1], "confusion_nonces"),
             id_token_signed_response_alg=alg,
         )
+        proofs = DPoPProofValidator(algorithms=(alg,), replay_store=ReplayStore(databases[0], "confusion_dpop_jti"), clock=clock)
         run: dict[str, Callable[[str], Trace]] = {
             "SoftwareStatementValidator": statements.validate,
             "RegistrationRequestValidator": lambda t: requests.validate(t, ssa_claims, ssa),
             "AccessTokenValidator": access_validator.validate,
             "IdTokenValidator": lambda t: id_validator.validate(t, nonce=nonce),
+            "DPoPProofValidator": lambda t: proofs.validate([t], method="GET", url=f"{api}/accounts"),
         }
         traces: dict[tuple[str, str], Trace] = {}
         for kind, token in tokens.items():
@@ -854,7 +866,7 @@ def build_confusion_matrix(
             db.close()
         if owned is not None:
             owned.cleanup()
-    note = f"one {alg} key, kid {signing['kid'][:12]}…, behind all four validators"
+    note = f"one {alg} key, kid {signing['kid'][:12]}…, behind all {len(VALIDATORS)} validators"
     return ConfusionMatrix(tokens, traces, note)
 
 

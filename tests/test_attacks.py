@@ -489,14 +489,17 @@ def matrix(tmp_path_factory):
 
 
 def test_confusion_matrix_accepts_exactly_the_diagonal(matrix):
-    assert len(matrix.traces) == 16
+    assert len(matrix.traces) == 25
     assert sorted(matrix.accepted()) == sorted(INTENDED.items())
-    assert len(matrix.accepted()) == 4
+    assert len(matrix.accepted()) == 5
 
 
 def test_confusion_matrix_tokens_share_one_key(matrix):
-    kids = {decode_unverified(t).header["kid"] for t in matrix.tokens.values()}
-    assert kids == {AS_KEY["kid"]}
+    headers = {kind: decode_unverified(t).header for kind, t in matrix.tokens.items()}
+    proof = headers.pop("DPoP proof")
+    assert {h["kid"] for h in headers.values()} == {AS_KEY["kid"]}
+    # The DPoP proof names no kid: it carries the same public key itself (RFC 9449 §4.2).
+    assert proof["jwk"] == {k: v for k, v in AS_KEY.export_public(as_dict=True).items() if k in ("kty", "n", "e")}
     assert {decode_unverified(t).header["alg"] for t in matrix.tokens.values()} == {"PS256"}
 
 
@@ -514,6 +517,14 @@ EXPECTED_REJECTIONS = {
     ("ID token", "SoftwareStatementValidator"): ("RFC 8725 §3.12", InvalidClaim),
     ("ID token", "RegistrationRequestValidator"): ("RFC 8725 §3.12", MissingClaim),
     ("ID token", "AccessTokenValidator"): ("RFC 9068 §4 (1)", InvalidType),
+    ("software statement", "DPoPProofValidator"): ("RFC 9449 §4.3 (3)", MissingClaim),
+    ("registration request", "DPoPProofValidator"): ("RFC 9449 §4.3 (3)", MissingClaim),
+    ("access token", "DPoPProofValidator"): ("RFC 9449 §4.3 (3)", MissingClaim),
+    ("ID token", "DPoPProofValidator"): ("RFC 9449 §4.3 (3)", MissingClaim),
+    ("DPoP proof", "SoftwareStatementValidator"): ("OB Directory SSA", InvalidType),
+    ("DPoP proof", "RegistrationRequestValidator"): ("OB DCR v3.2", InvalidType),
+    ("DPoP proof", "AccessTokenValidator"): ("RFC 9068 §4 (1)", InvalidType),
+    ("DPoP proof", "IdTokenValidator"): ("RFC 8725 §3.11", InvalidType),
 }
 
 
@@ -530,12 +541,12 @@ def test_confusion_matrix_covers_every_pair():
 
 def test_confusion_matrix_renders(matrix):
     text, page = str(matrix), matrix._repr_html_()
-    assert "4 of 16 accepted" in text and "4 of 16 accepted" in page
-    assert text.count("ACCEPTED") == 4 and page.count("✓") == 4 and page.count("✗") == 12
+    assert "5 of 25 accepted" in text and "5 of 25 accepted" in page
+    assert text.count("ACCEPTED") == 5 and page.count("✓") == 5 and page.count("✗") == 20
 
 
 def test_confusion_matrix_in_its_own_temporary_directory():
-    assert len(build_confusion_matrix().accepted()) == 4
+    assert len(build_confusion_matrix().accepted()) == 5
 
 
 # -- naive odds and ends ---------------------------------------------------------------------------

@@ -224,7 +224,7 @@ def test_the_whole_flow(demo):
     assert [status for status, _ in demo.client.log] == [400, 200, 401, 200]  # and the API's own nonce (§9)
     assert demo.api.last_proof_trace.ok and len(demo.api.last_proof_trace) == 14
     metadata = demo.network.get_json(demo.authorization_server.server.url("/.well-known/oauth-authorization-server"))
-    assert metadata["dpop_signing_alg_values_supported"] == ["ES256", "PS256"]  # RFC 9449 §5.1
+    assert metadata["dpop_signing_alg_values_supported"] == ["ES256", "PS256", "Ed25519"]  # RFC 9449 §5.1
     assert metadata["token_endpoint"] == demo.token_endpoint.url
     introspected = demo.authorization_server.introspect(response["access_token"])
     assert introspected["token_type"] == "DPoP"  # RFC 9449 §6.2
@@ -233,7 +233,7 @@ def test_the_whole_flow(demo):
 def test_no_credentials_gets_the_dpop_challenge(demo):
     response = demo.call("/accounts", headers=[])
     assert response.status == 401
-    assert response.headers["www-authenticate"] == 'DPoP algs="ES256 PS256"'  # RFC 9449 §7.1 Figure 15
+    assert response.headers["www-authenticate"] == 'DPoP algs="ES256 PS256 Ed25519"'  # RFC 9449 §7.1 Figure 15
 
 
 def test_1_two_dpop_headers(demo, bound):
@@ -426,7 +426,7 @@ def test_12_ath_of_another_token(demo, bound):
 
 def test_12_a_stolen_token_with_the_thiefs_own_key(demo, bound):
     mallory = generate_key("ES256")
-    proof = demo.client.proof("GET", demo.url("/accounts"), access_token=bound, key=mallory)
+    proof = demo.client.proof("GET", demo.url("/accounts"), access_token=bound, key=mallory, alg="ES256")
     response = _api(demo, bound, [proof])
     trace = _refused(demo, response, DPoPKeyMismatch, code="invalid_token", section="RFC 9449 §4.3 (12)")
     assert "Invalid DPoP key binding" in response.headers["www-authenticate"]  # RFC 9449 Figure 16
@@ -578,4 +578,21 @@ def test_the_chapters_forgeries_fail_where_they_should(demo, bound):
     _refused(demo, _api(demo, bound, [tampered(proof, jti="x")]), InvalidSignature, section="RFC 9449 §4.3 (6)")
     text = demo.explain(_api(demo, bound, [tampered(proof, jti="y")]))
     assert text.startswith('HTTP 401\nWWW-Authenticate: DPoP error="invalid_dpop_proof"')
-    assert "RFC 9449 §4.3 (6)  the signature verifies" in text and "does not verify (ES256, EC P-256 key)" in text
+    assert "RFC 9449 §4.3 (6)  the signature verifies" in text and "does not verify (Ed25519, OKP Ed25519 key)" in text
+
+
+@pytest.mark.parametrize(
+    ("jwk_value", "alg"),
+    [
+        ({"kty": "RSA", "n": "!!", "e": "AQAB"}, "PS256"),  # not base64url
+        ({"kty": "RSA", "n": 5, "e": "AQAB"}, "PS256"),
+        ({"kty": "EC", "crv": "P-256", "x": "AA", "y": 5}, "ES256"),
+        ({"kty": "OKP", "crv": "Ed25519", "x": "AA"}, "ES256"),
+        ({"kty": "EC", "crv": "P-256", "x": "AA", "y": "AA", "use": "enc"}, "ES256"),
+    ],
+)
+def test_6_a_jwk_that_is_no_usable_public_key(jwk_value, alg):
+    claims = {"jti": "j", "htm": "GET", "htu": "https://h.example/x", "iat": DEMO_EPOCH}
+    proof = f"{b64json({'typ': 'dpop+jwt', 'alg': alg, 'jwk': jwk_value})}.{b64json(claims)}.AAAA"
+    trace = DPoPProofValidator(clock=FixedClock(DEMO_EPOCH)).validate([proof], method="GET", url="https://h.example/x")
+    assert isinstance(trace.error, InvalidSignature) and trace.failed.section == "RFC 9449 §4.3 (6)", trace.table()

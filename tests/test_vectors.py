@@ -15,11 +15,11 @@ from jwcrypto import jwe, jwk
 
 from joselab import FixedClock, Trace
 from joselab.claims import check_expiry
-from joselab.compact import b64url_encode
+from joselab.compact import b64url_encode, parse_jws
 from joselab.errors import AlgorithmNotAllowed, InvalidHeader, KeySetError, TokenExpired, UnsupportedCritical
 from joselab.id_token import token_hash
 from joselab.jwe import decrypt_jwe
-from joselab.jws import encode_header, sign_compact, verify_jws
+from joselab.jws import encode_header, sign_compact, signature_verifies, verify_jws
 from joselab.keys import key_fits_alg, load_jwks
 from joselab.serialization import decrypt_json_jwe, verify_json_jws
 
@@ -338,6 +338,19 @@ OIDC = load_vector(covers("oidc-core-hashes.json")[0])
 @pytest.mark.parametrize("case", OIDC["tests"], ids=lambda c: f"OIDC-Core-AppA-{c['kind']}")
 def test_oidc_core_hashes(case):
     assert token_hash(case["input"], case["alg"]) == case["expected"]
+
+
+# -- RFC 9449 (DPoP): the example proofs verify with the jwk in their own header ------------------
+RFC9449 = load_vector(covers("rfc9449.json")[0])
+
+
+@pytest.mark.parametrize("figure", sorted(RFC9449["proofs"]))
+def test_rfc9449_example_proofs(figure):
+    example = RFC9449["proofs"][figure]
+    parsed = parse_jws(example["proof"])
+    assert parsed.header["typ"] == "dpop+jwt" and parsed.header["alg"] == "ES256"
+    assert signature_verifies("ES256", jwk.JWK(**parsed.header["jwk"]), parsed.signing_input, parsed.signature)
+    assert parsed.claims()["iat"] == example["iat"] and parsed.claims()["htu"] == example["htu"]
 
 
 def test_every_vector_file_is_used():

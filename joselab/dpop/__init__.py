@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ..cnf import jwk_thumbprint
 from .parties import (
+    CLIENT_DPOP_ALG,
     CLIENT_DPOP_KEY,
     DEMO_ALGORITHMS,
     TOKEN_PATH,
@@ -43,6 +44,7 @@ from .validator import (
 
 __all__ = [
     "ASYMMETRIC_ALGORITHMS",
+    "CLIENT_DPOP_ALG",
     "CLIENT_DPOP_KEY",
     "DEFAULT_IAT_WINDOW",
     "DEMO_ALGORITHMS",

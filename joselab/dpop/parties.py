@@ -59,13 +59,16 @@ from ..trace import Trace
 from .validator import DPOP_TYPE, DPoPNonces, DPoPProofValidator, b64url_sha256
 
 TOKEN_PATH = "/token"
-#: The client's DPoP key in the demo: RFC 9500 §2.3's P-256 test key, which no other role uses.
+#: The client's DPoP key in the demo: RFC 8032 §7.1's second Ed25519 test key (TEST 2), which no other
+#: role uses (the OP's Ed25519 key is TEST 1, as RFC 8037 Appendix A.1 prints it).
 #: (RFC 9449's own examples print only the public key of theirs, so nobody can sign with it.)
-CLIENT_DPOP_KEY = "rfc9500-p256"
+CLIENT_DPOP_KEY = "rfc8032-test2-ed25519"
+CLIENT_DPOP_ALG = "Ed25519"
 CLIENT_ID = "fc1b1af7-5abc-4f35-8fcd-fb0221067585"
 USER_SUB = "248289761001"
-#: What the demo accepts in a proof: FAPI 2.0's algorithms that joselab's allowlists know.
-DEMO_ALGORITHMS = ("ES256", "PS256")
+#: What the demo accepts in a proof: the algorithms FAPI 2.0 allows (PS256, ES256, and EdDSA with
+#: Ed25519, here by its fully specified name, RFC 9864 §2.2).
+DEMO_ALGORITHMS = ("ES256", "PS256", "Ed25519")
 
 
 def _origin(url: str) -> str:
@@ -86,7 +89,7 @@ class DPoPClient:
     """A client that proves possession of its key on every request (RFC 9449 §4).
 
     ``key`` is its private key (default: a fresh one for ``alg``; the demo passes the published
-    RFC 9500 P-256 test key, :data:`CLIENT_DPOP_KEY`). ``nonces`` holds the last ``DPoP-Nonce``
+    RFC 8032 Ed25519 test key, :data:`CLIENT_DPOP_KEY`). ``nonces`` holds the last ``DPoP-Nonce``
     each server (by origin) sent; RFC 9449 §9: a nonce is used only at the server that issued it."""
 
     def __init__(
@@ -144,13 +147,14 @@ class DPoPClient:
         claims: Mapping[str, Any] | None = None,
         header: Mapping[str, Any] | None = None,
         key: jwk.JWK | None = None,
+        alg: str | None = None,
     ) -> str:
         """A signed proof for one request. ``claims`` and ``header`` replace members (``None``
-        removes one): the chapter's failing cases are made this way. ``key`` signs instead of the
-        client's own key (an attacker's proof)."""
+        removes one): the chapter's failing cases are made this way. ``key`` (with its ``alg``, by
+        default the client's) signs instead of the client's own key: an attacker's proof."""
         body = self.proof_claims(method, url, access_token=access_token, nonce=nonce)
         public = self.public_jwk if key is None else _public(key)
-        head: dict[str, Any] = {"alg": self.alg, "typ": DPOP_TYPE, "jwk": public}
+        head: dict[str, Any] = {"alg": alg or self.alg, "typ": DPOP_TYPE, "jwk": public}
         for target, changes in ((body, claims), (head, header)):
             for name, value in (changes or {}).items():
                 if value is None:
@@ -500,7 +504,7 @@ class DPoPDemo:
 
 def build_demo(db_dir: str | Path, *, clock: Clock, ids: IdSource, nonce_at_api: bool = True) -> DPoPDemo:
     """Start the AS (with its DPoP token endpoint) and the bank API on loopback; the client's key is
-    the published RFC 9500 §2.3 P-256 test key (:data:`CLIENT_DPOP_KEY`), the AS signs with
+    published Ed25519 test key of RFC 8032 §7.1 (:data:`CLIENT_DPOP_KEY`), the AS signs with
     ``rfc7515-a2-rsa`` (RS256) as in chapter 2. Each server has its own nonces (RFC 9449 §9) and its
     own ``jti`` store in a sqlite file under ``db_dir``."""
     db_dir = Path(db_dir)
@@ -523,6 +527,6 @@ def build_demo(db_dir: str | Path, *, clock: Clock, ids: IdSource, nonce_at_api:
         nonce_source=api_nonces if nonce_at_api else None,
     )
     api = DPoPResourceApi(network, token_validator, api_validator)
-    client = DPoPClient(network, clock=clock, ids=ids, key=demo_key(CLIENT_DPOP_KEY), alg="ES256")
+    client = DPoPClient(network, clock=clock, ids=ids, key=demo_key(CLIENT_DPOP_KEY), alg=CLIENT_DPOP_ALG)
     network.start()
     return DPoPDemo(network, auth, endpoint, api, client, token_validator, as_nonces, api_nonces, [as_db, api_db])

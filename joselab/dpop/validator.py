@@ -236,7 +236,8 @@ class DPoPProofValidator:
     """Validate DPoP proofs as RFC 9449 §4.3 lists, one trace row a check (see the module docstring).
 
     ``algorithms`` is the allowlist; only asymmetric signature algorithms may be on it (a MAC or
-    ``none`` is a configuration error). ``replay_store`` keeps the ``jti`` of every accepted proof
+    ``none`` is a configuration error). The default is FAPI 2.0's set: ES256, PS256 and EdDSA with
+    Ed25519, by its fully specified name (RFC 9864 §2.2). ``replay_store`` keeps the ``jti`` of every accepted proof
     for as long as it would be accepted (default: an in-memory sqlite store; pass a
     :class:`~joselab.parties.store.ReplayStore` on a file so replays are refused after a restart
     too). ``clock`` is the real time unless given. ``iat_window`` is how far ``iat`` may be from now,
@@ -251,7 +252,7 @@ class DPoPProofValidator:
     def __init__(
         self,
         *,
-        algorithms: Collection[str] = ("ES256", "PS256"),
+        algorithms: Collection[str] = ("ES256", "PS256", "Ed25519"),
         replay_store: ReplayStore | None = None,
         clock: Clock | None = None,
         iat_window: int = DEFAULT_IAT_WINDOW,
@@ -401,7 +402,8 @@ class DPoPProofValidator:
             "RFC 9449 §4.3 (1)",
             "exactly one DPoP header field",
             count == 1 and isinstance(dpop_headers[0], str),
-            f"{min(count, MAX_HEADER_FIELDS)}{'+' if count > MAX_HEADER_FIELDS else ''} DPoP header field{'s' if count != 1 else ''}",
+            f"{min(count, MAX_HEADER_FIELDS)}{'+' if count > MAX_HEADER_FIELDS else ''} DPoP header field{'s' if count != 1 else ''}"
+            + ("" if count != 1 or isinstance(dpop_headers[0], str) else f" (a {type(dpop_headers[0]).__name__}, not text)"),
             DPoPHeaderCount,
         )
         return dpop_headers[0]
@@ -458,7 +460,10 @@ class DPoPProofValidator:
 
     def _signature(self, trace: Trace, alg: str, jwk: Mapping[str, Any], signing_input: bytes, signature: bytes) -> None:
         section, name = "RFC 9449 §4.3 (6)", "the signature verifies with the public key in the header's jwk"
-        fits, why = key_fits_alg(jwk, alg)
+        try:
+            fits, why = key_fits_alg(jwk, alg)
+        except ValidationError as exc:  # a member that is not base64url, say
+            fits, why = False, f"{exc.check} ({exc.evidence})"
         if not fits:
             trace.check(section, name, False, f"jwk does not fit {alg}: {why}", InvalidSignature)
         members = PUBLIC_MEMBERS.get(jwk.get("kty"), ())
