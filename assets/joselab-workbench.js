@@ -1095,7 +1095,14 @@
       const jwk = hdr.jwk;
       const section6 = "RFC 9449 §4.3 (6)";
       const name6 = "the signature verifies with the public key in the header's jwk";
-      const [fits, why] = keyFitsAlg(jwk, alg);
+      let fits;
+      let why;
+      try {
+        [fits, why] = keyFitsAlg(jwk, alg);
+      } catch (e) {
+        if (!(e instanceof Fail)) throw e;
+        [fits, why] = [false, `${e.check} (${e.evidence})`]; // a member that is not base64url, say
+      }
       if (!fits) t.check(section6, name6, false, `jwk does not fit ${alg}: ${why}`);
       const members = PUBLIC_MEMBERS[get(jwk, "kty")] || [];
       const pub = Object.create(null);
@@ -1170,7 +1177,7 @@
       label: "DPoP proof (RFC 9449)",
       mirrors: "joselab.dpop.DPoPProofValidator",
       inputs: ["algorithms", "htm", "htu", "access-token", "jkt", "nonce", "now"],
-      algorithms: ["ES256", "PS256"],
+      algorithms: ["ES256", "PS256", "Ed25519"],
       run: dpopProof,
     },
     client_assertion: {

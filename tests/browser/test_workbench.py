@@ -361,7 +361,8 @@ def cnf_cases() -> Iterator[tuple[str, str]]:
         yield cid, forge_jws(head, json.dumps({**claims, "cnf": cnf}).encode(), AS_KEY.jwk, "RS256")
 
 
-DPOP_KEY = demo_key("rfc9500-p256")  # the cast's client's DPoP key (joselab.dpop.parties)
+DPOP_KEY = demo_key("rfc8032-test2-ed25519")  # the cast's client's DPoP key (joselab.dpop.parties)
+DPOP_P256 = demo_key("rfc7520-meriadoc-p256")  # a published P-256 key, for ES256 proofs
 DPOP_CONFIG = Config(jwks="", htm="GET", htu=f"{API}/accounts")
 
 
@@ -378,16 +379,24 @@ def dpop_cases() -> Iterator[tuple[str, str, Config]]:
     public = DPOP_KEY.jwk.export_public(as_dict=True)
     at = "eyJhbGciOiJSUzI1NiJ9.eyJjbmYiOnsiamt0IjoieCJ9fQ.c2ln"  # any access token: only its hash is used
     bound = Config(**{**DPOP_CONFIG.__dict__, "access_token": at, "jkt": DPOP_KEY.jwk.thumbprint()})
-    head = {"typ": "dpop+jwt", "alg": "ES256", "jwk": public}
+    head = {"typ": "dpop+jwt", "alg": "Ed25519", "jwk": public}
     claims = {"jti": "e1j3V_bKic8-LAEB", "htm": "GET", "htu": f"{API}/accounts", "iat": now}
 
-    def make(header_changes: dict[str, Any] | None = None, key: jwk.JWK | None = None, alg: str = "ES256", **changes: Any) -> str:
+    def make(
+        header_changes: dict[str, Any] | None = None, key: jwk.JWK | None = None, alg: str = "Ed25519", **changes: Any
+    ) -> str:
         h = {k: v for k, v in {**head, **(header_changes or {})}.items() if v is not None}
         c = {k: v for k, v in {**claims, **changes}.items() if v is not None}
         return forge_jws(h, json.dumps(c).encode(), key or DPOP_KEY.jwk, alg)
 
     ath = base64.urlsafe_b64encode(hashlib.sha256(at.encode()).digest()).rstrip(b"=").decode()
     yield "valid", make(), DPOP_CONFIG
+    p256 = DPOP_P256.jwk.export_public(as_dict=True)
+    yield "valid-es256", make({"alg": "ES256", "jwk": p256}, key=DPOP_P256.jwk, alg="ES256"), DPOP_CONFIG
+    yield "eddsa-not-allowed", make({"alg": "EdDSA"}, alg="EdDSA"), DPOP_CONFIG
+    yield "es256-bad-point", make({"alg": "ES256", "jwk": {**p256, "y": p256["x"]}}, key=DPOP_P256.jwk, alg="ES256"), DPOP_CONFIG
+    yield "jwk-not-base64url", make({"alg": "RS256", "jwk": {"kty": "RSA", "n": "@@@", "e": "AQAB"}}), DPOP_CONFIG
+    yield "jwk-ec-not-base64url", make({"jwk": {**public, "x": "***"}}), DPOP_CONFIG
     yield "valid-bound", make(ath=ath), bound
     yield "ath-missing", make(), bound
     yield "ath-wrong", make(ath="x" * 43), bound
@@ -410,10 +419,10 @@ def dpop_cases() -> Iterator[tuple[str, str, Config]]:
     yield "alg-none", make({"alg": "none"}).rsplit(".", 1)[0] + ".", DPOP_CONFIG
     yield "jwk-missing", make({"jwk": None}), DPOP_CONFIG
     yield "jwk-string", make({"jwk": "k"}), DPOP_CONFIG
-    yield "jwk-other-key", make({"jwk": ATTACKER_P256_PUBLIC}), DPOP_CONFIG
+    yield "jwk-other-key", make({"jwk": demo_key("rfc8037-ed25519").jwk.export_public(as_dict=True)}), DPOP_CONFIG
     yield "jwk-private", make({"jwk": DPOP_KEY.jwk.export(as_dict=True)}), DPOP_CONFIG
-    yield "jwk-rsa-for-es256", make({"jwk": AS_KEY.jwk.export_public(as_dict=True)}), DPOP_CONFIG
-    yield "jwk-bad-point", make({"jwk": {**public, "y": public["x"]}}), DPOP_CONFIG
+    yield "jwk-rsa-for-ed25519", make({"jwk": AS_KEY.jwk.export_public(as_dict=True)}), DPOP_CONFIG
+    yield "jwk-short-x", make({"jwk": {**public, "x": public["x"][:20]}}), DPOP_CONFIG
     yield "sig-truncated", make()[:-8], DPOP_CONFIG
     yield "crit", make({"crit": ["exp"], "exp": 1}), DPOP_CONFIG
     yield "htm-post", make(htm="POST"), DPOP_CONFIG
@@ -439,9 +448,6 @@ def dpop_cases() -> Iterator[tuple[str, str, Config]]:
     yield "space", make() + " ", DPOP_CONFIG
     yield "two-proofs", make() + "," + make(), DPOP_CONFIG
     yield "too-long", make(pad="p" * 9000), DPOP_CONFIG
-
-
-ATTACKER_P256_PUBLIC = demo_key("rfc7520-meriadoc-p256").jwk.export_public(as_dict=True)
 
 
 def vector_jwks(key: dict[str, Any] | None, rsa_fallback: str) -> str:
@@ -614,8 +620,8 @@ def test_defaults_match_the_validators(workbench):
 def fill(page, profile: str, token: str, c: Config) -> None:
     page.select_option("#profile", profile)
     page.fill("#token", token)
-    page.fill("#jwks", c.jwks)
     for selector, value in (
+        ("#jwks", c.jwks),
         ("#issuer", c.issuer),
         ("#audience", c.audience),
         ("#client-id", c.client_id),
