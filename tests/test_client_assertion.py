@@ -518,3 +518,91 @@ def parse_claims(token):
     from joselab import parse_jws
 
     return parse_jws(token).claims()
+
+
+def test_a_repeated_assertion_parameter_is_refused(bank):
+    one, two = bank.assertion(), bank.assertion()
+    body = urlencode(
+        [
+            ("grant_type", "client_credentials"),
+            ("client_assertion_type", CLIENT_ASSERTION_TYPE),
+            ("client_assertion", one),
+            ("client_assertion", two),
+        ]
+    )
+    resp = bank.net.post(bank.token_endpoint, body.encode("ascii"), "application/x-www-form-urlencoded")
+    assert (resp.status, resp.json()["error"]) == (400, "invalid_request")
+
+
+# -- the attacks of chapter 6, on a client assertion ---------------------------------------------------
+from joselab.attacks import (  # noqa: E402
+    forge_embedded_jwk,
+    forge_key_url,
+    forge_psychic_signature,
+    forge_public_key_as_hmac_secret,
+    forge_unsigned,
+)
+
+
+@pytest.mark.parametrize(
+    ("forge", "section"),
+    [
+        (lambda t: forge_unsigned(t), "RFC 8725 §3.1"),
+        (lambda t: forge_unsigned(t, alg="nOnE"), "RFC 8725 §3.1"),
+        (lambda t: forge_public_key_as_hmac_secret(t, BILBO.public()), "RFC 8725 §3.1"),
+        (lambda t: forge_embedded_jwk(t, FRODO.jwk), "RFC 8725 §3.10"),
+        (lambda t: forge_key_url(t, FRODO.jwk, member="jku", url="https://as.evil.example/jwks"), "RFC 8725 §3.10"),
+        (lambda t: forge_psychic_signature(t), "RFC 8725 §3.1"),
+    ],
+)
+def test_chapter_6_forgeries_are_refused(world, forge, section):
+    forged = forge(world.assertion())
+    row = failed(world.validator.validate(forged))
+    assert row.section == section, row
+
+
+def test_production_defaults(tmp_path):
+    from joselab.clock import SystemClock
+
+    db = Database(tmp_path / "p.sqlite")
+    v = ClientAssertionValidator(issuer=ISSUER, client_keys={}, replay_store=ReplayStore(db))
+    assert isinstance(v.clock, SystemClock)
+    a = sign_client_assertion(CLIENT, BILBO, audience=ISSUER)
+    b = sign_client_assertion(CLIENT, BILBO, audience=ISSUER)
+    from joselab import parse_jws
+
+    assert parse_jws(a).claims()["jti"] != parse_jws(b).claims()["jti"]  # RandomIds without ids
+    db.close()
+
+
+def test_the_remaining_shared_rows_fail_once(world):
+    # The key kid selects serves PS256: an RS256 signature by the same key is refused at the key row.
+    rs = world.assertion(header={"alg": "RS256"})
+    row = failed(world.validator.validate(rs))
+    assert (row.section, row.name) == ("RFC 8725 §3.1", "the key kid selects is one for RS256")
+    # A signature of the wrong length (RFC 7518 §3) never reaches the verification.
+    head, payload, _sig = world.assertion().split(".")
+    row = failed(world.validator.validate(f"{head}.{payload}.{'A' * 100}"))
+    assert row.section == "RFC 7518 §3"
+    # nbf and iat, when present, are NumericDates (RFC 7523 §3 (5), (6)).
+    assert failed(world.validator.validate(world.assertion(nbf="now"))).section == NBF_SECTION
+    assert failed(world.validator.validate(world.assertion(iat=True))).section == IAT_SECTION
+    # crit is refused unless understood (RFC 7515 §4.1.11).
+    row = failed(world.validator.validate(world.assertion(header={"crit": ["exp"], "exp": 1})))
+    assert row.section == "RFC 7515 §4.1.11"
+
+
+def test_registering_again_replaces_the_keys(bank):
+    assert bank.client_credentials(bank.assertion())[0] == 200
+    bank.op.register(
+        ClientRegistration(
+            CLIENT,
+            (REDIRECT,),
+            token_endpoint_auth_method="private_key_jwt",
+            jwks={"keys": [{**public_jwks(FRODO)["keys"][0], "alg": "PS256", "use": "sig"}]},
+            grant_types=("client_credentials",),
+        )
+    )
+    status, body = bank.client_credentials(bank.assertion())  # still signed with Bilbo's key
+    assert (status, body["error"]) == (401, "invalid_client")
+    assert bank.client_credentials(bank.assertion(key=FRODO, header={"kid": FRODO.kid}))[0] == 200

@@ -30,15 +30,16 @@ typing to §3.2. OIDC Core §9 makes ``jti`` REQUIRED and one-time. The trace ru
    early that is *used*: to choose whose keys to try. This is safe because the choice can only make
    the signature fail: an attacker who names another client gets that client's keys, which it does
    not hold, and the signature row refuses; a name no client has is refused at once. Every claim is
-   then compared against the verified payload: rows 5 and 6 check that ``iss`` and ``sub`` are that
+   then compared against the verified payload: item 5 checks that ``iss`` and ``sub`` are that
    same client_id, so an assertion verified with one client's key can never authenticate another;
 4. **the signature** (RFC 7523 §3 (9); the shared JWS rows of :func:`joselab.jws.verify_jws`):
    ``alg`` on the allowlist, asymmetric only (``private_key_jwt`` is the public-key method; the
    HMAC one, ``client_secret_jwt``, is not this validator), no key taken from the token
    (RFC 8725 §3.10), the ``kid`` selecting one of the client's registered keys, bound to one
    algorithm (RFC 8725 §3.1), then the signature itself;
-5. **iss** = client_id (RFC 7523 §3 (1)), **sub** = client_id (RFC 7523 §3 (2)); and when the form
-   carried ``client_id``, it is the same client (RFC 7521 §4.2);
+5. **iss** = client_id (RFC 7523 §3 (1)), **sub** = client_id (RFC 7523 §3 (2)), the client_id being
+   the one whose keys verified the signature: so when the form carried ``client_id``, the assertion
+   must be that same client's (RFC 7521 §4.2: it "MUST identify the same client");
 6. **aud** (RFC 10070 §4, replacing RFC 7523 §3 (3)): the AS's issuer identifier (RFC 8414) as the
    *sole* value: a string, or an array whose one member it is; the token endpoint URL is not
    accepted, nor an array that lists the issuer beside anything else;
@@ -225,6 +226,8 @@ class ClientAssertionValidator:
                 binding=self.binding,
             )
             claims = parsed.claims()
+            # The client whose keys verified it: the form's client_id if sent (so iss and sub must be
+            # that client too, RFC 7521 §4.2), else the sub read early, now verified.
             who = chosen["client_id"]
             iss, sub = claims.get("iss"), claims.get("sub")
             trace.check(
@@ -241,14 +244,6 @@ class ClientAssertionValidator:
                 f"sub = {as_evidence(sub)}, client_id = {as_evidence(who)}",
                 ClientMismatch,
             )
-            if client_id is not None:
-                trace.check(
-                    CLIENT_SECTION,
-                    "the form's client_id is the client the assertion authenticates",
-                    client_id == sub,
-                    f"client_id = {as_evidence(client_id)}, sub = {as_evidence(sub)}",
-                    ClientMismatch,
-                )
             self.check_audience(trace, claims)
             check_expiry(trace, claims, self.clock, self.leeway, EXP_SECTION, max_lifetime=self.max_lifetime)
             if "nbf" in claims:  # RFC 7523 §3 (5): MAY be present; checked whenever it is

@@ -253,6 +253,7 @@ class OpenIDProvider:
         if alg not in self.signing_algorithms():
             raise JoselabError(f"{self.issuer} has no key for {alg}; it signs ID tokens with {self.signing_algorithms()}")
         self.clients[client.client_id] = client
+        self._client_key_sets.pop(client.client_id, None)  # a registration replaced: its keys too
         return client
 
     def _client_keys(self, client_id: str) -> jwk.JWKSet | None:
@@ -510,6 +511,10 @@ class OpenIDProvider:
         ``invalid_client`` (RFC 6749 §5.2; RFC 7523 §3.2), naming the failed row's section."""
         auth = req.headers.get("Authorization", "")
         if "client_assertion" in form or "client_assertion_type" in form:
+            repeated = parse_qs(req.body.decode("ascii", "replace"), keep_blank_values=True)
+            if any(len(repeated.get(name, ())) > 1 for name in ("client_assertion", "client_assertion_type", "client_id")):
+                # RFC 6749 §3.2: no parameter more than once; RFC 7523 §2.2: one JWT.
+                return error(400, "invalid_request", "a client authentication parameter is repeated (RFC 6749 section 3.2)")
             if auth.startswith("Basic "):
                 return error(400, "invalid_request", "more than one client authentication method (RFC 6749 section 2.3)")
             if form.get("client_assertion_type") != CLIENT_ASSERTION_TYPE:
