@@ -23,9 +23,11 @@ RFC 7800 §3.1 leaves the set of confirmation members a token must carry to the 
 says members that are not understood are ignored "in the absence of such requirements". A token
 whose ``cnf`` carries no member this resource server can check would otherwise be a bearer token
 that its issuer meant to bind, so it is refused; members joselab does not know, beside one it
-checks, are ignored (and named in the evidence). A token without ``cnf`` presented with the DPoP
-scheme is refused too: RFC 9449 §7.1 defines the scheme for a DPoP-bound token and requires the
-proof's key to match "the public key to which the access token is bound", and there is none.
+checks, are ignored (and named in the evidence). A token without ``cnf.jkt`` presented with the
+DPoP scheme is refused too. RFC 9449 §7.1 defines the scheme for a DPoP-bound token and requires the
+proof's key to match "the public key to which the access token is bound"; it says nothing of a token
+bound to no key, and a resource server that accepted one would let a client believe its token is
+sender-constrained when it is not.
 """
 
 from __future__ import annotations
@@ -162,8 +164,8 @@ def check_confirmation(trace: Trace, claims: Mapping[str, Any], presented: Prese
     5. RFC 9449 §6.1: ``jkt`` has the form of a base64url SHA-256 value;
     6. RFC 9449 §7.1, §7.2: a ``jkt``-bound token came with the DPoP scheme, not as a bearer token;
     7. RFC 9449 §6, §7.1: ``jkt`` equals the thumbprint of the verified DPoP proof's key (when given);
-    8. RFC 9449 §7.1: the DPoP scheme carries a DPoP-bound token (a token without ``cnf.jkt`` sent
-       with the DPoP scheme is refused).
+    8. joselab policy on RFC 9449 §7.1: the DPoP scheme carries a DPoP-bound token (a token without
+       ``cnf.jkt`` sent with the DPoP scheme is refused: there is no bound key for the proof's to match).
     """
     presented = presented if presented is not None else Presented()
     dpop = presented.is_dpop
@@ -185,7 +187,7 @@ def check_confirmation(trace: Trace, claims: Mapping[str, Any], presented: Prese
     if ignored:
         evidence += f"; ignored (not understood, RFC 7800 §3.1): {as_evidence(ignored)}"
     trace.check(
-        _cited(policy("RFC 7800 §3.1", "leaves the required confirmation members to the application"), section_prefix),
+        _cited(policy("RFC 7800 §3.1", "leaves required members open"), section_prefix),
         "cnf carries a confirmation method this resource server checks (x5t#S256, jkt)",
         bool(known),
         evidence,
@@ -218,7 +220,7 @@ def _check_certificate(trace: Trace, value: object, presented: Presented, prefix
         ok, evidence = False, "no client certificate on this connection"
     else:
         ok = hmac.compare_digest(seen.encode("ascii", "replace"), bound.encode("ascii"))
-        evidence = f"client certificate x5t#S256 = {_thumb(seen)}; cnf.x5t#S256 = {bound}"
+        evidence = f"client certificate x5t#S256 = {_thumb(seen)}; cnf.x5t#S256 = {_thumb(bound)}"
     trace.check(
         _cited("RFC 8705 §3, §3.1", prefix),
         "the client certificate of this TLS connection is the one the token is bound to",
@@ -245,14 +247,14 @@ def _check_jkt(trace: Trace, value: object, presented: Presented, prefix: str) -
         _cited("RFC 9449 §6, §7.1", prefix),
         "the DPoP proof's key is the one the token is bound to (cnf.jkt)",
         ok,
-        f"proof key thumbprint = {_thumb(seen)}; cnf.jkt = {bound}",
+        f"proof key thumbprint = {_thumb(seen)}; cnf.jkt = {_thumb(bound)}",
         DpopBindingError,
     )
 
 
 def _check_dpop_scheme_is_bound(trace: Trace, cnf: Mapping[str, Any] | None, prefix: str) -> None:
     trace.check(
-        _cited("RFC 9449 §7.1", prefix),
+        _cited(policy("RFC 9449 §7.1", "defines the DPoP scheme for DPoP-bound tokens"), prefix),
         "the DPoP scheme carries a DPoP-bound token (cnf.jkt)",
         False,
         "no cnf claim" if cnf is None else "cnf has no jkt",

@@ -23,8 +23,10 @@ from joselab.compact import b64url_encode
 from joselab.data import load_json
 from joselab.dpop import (
     CLIENT_DPOP_KEY,
+    DPoPClient,
     DPoPNonces,
     DPoPProofValidator,
+    DPoPTokenEndpoint,
     b64url_sha256,
     build_demo,
     jwk_thumbprint,
@@ -56,7 +58,7 @@ from joselab.errors import (
     UnsupportedCritical,
     ValidationError,
 )
-from joselab.keys import demo_key, generate_key
+from joselab.keys import demo_key, demo_keys, generate_key
 from joselab.parties import Database, ReplayStore
 
 VECTORS = load_json("rfc9449_examples.json")
@@ -596,3 +598,17 @@ def test_6_a_jwk_that_is_no_usable_public_key(jwk_value, alg):
     proof = f"{b64json({'typ': 'dpop+jwt', 'alg': alg, 'jwk': jwk_value})}.{b64json(claims)}.AAAA"
     trace = DPoPProofValidator(clock=FixedClock(DEMO_EPOCH)).validate([proof], method="GET", url="https://h.example/x")
     assert isinstance(trace.error, InvalidSignature) and trace.failed.section == "RFC 9449 §4.3 (6)", trace.table()
+
+
+def test_parties_production_defaults(tmp_path):
+    from joselab.parties import Network
+
+    client = DPoPClient(Network(), clock=FixedClock(DEMO_EPOCH))
+    assert type(client.ids).__name__ == "RandomIds"
+    assert client.key.thumbprint() not in {k.jwk.thumbprint() for k in demo_keys().values()}  # a fresh key, no demo key
+    assert client.proof("GET", "https://api.bank.example/x?q=1#f").count(".") == 2
+
+
+def test_one_token_endpoint_per_as(demo):
+    with pytest.raises(ValueError):
+        DPoPTokenEndpoint(demo.authorization_server, demo.token_endpoint.validator, audience=demo.url(""))

@@ -16,6 +16,15 @@
   as RFC 6750 §3 says: 401 ``invalid_token``, 403 ``insufficient_scope``, 200 otherwise.
 * :class:`IntrospectionClient` is the other way to check a token: ask the AS (RFC 7662).
 
+With ``build_demo(..., mtls=True)`` the AS and the API speak real TLS, and ask every client for a
+certificate from the demo's CA (:class:`~joselab.parties.tls.DemoCA`, made at run time; the directory
+plays the CA that issues the participants' transport certificates). The AS then has a token endpoint
+(``POST /token``) that authenticates the client by its certificate (``tls_client_auth``, the PKI
+method of RFC 8705 §2.1) and binds each access token it issues to that certificate
+(``cnf: {"x5t#S256": ...}``, RFC 8705 §3.1); the API takes the client certificate of each connection
+and hands its thumbprint to the validator (RFC 8705 §3), so a token replayed over another
+connection gets 401 ``invalid_token`` at the binding row.
+
 :func:`build_demo` wires them with the demo clock, identifiers and the published RFC 7515 A.2 key;
 without those arguments the parties use production defaults (:class:`~joselab.clock.RandomIds`,
 a fresh key), never a demo key.
@@ -24,10 +33,12 @@ a fresh key), never a demo key.
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import hmac
 import json
 import re
+import ssl
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -35,9 +46,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
+from cryptography import x509
 from jwcrypto import jwk
 
 from ..clock import Clock, IdSource, RandomIds
+from ..cnf import Presented, certificate_thumbprint
 from ..errors import (
     FetchError,
     InsufficientScope,
@@ -48,6 +61,7 @@ from ..errors import (
 from ..jws import sign_compact
 from ..keys import DemoKey, as_jwk, demo_key, generate_key, load_jwks
 from ..parties import Database, LocalServer, Network, Request, Response, json_response
+from ..parties.tls import DemoCA, TlsIdentity
 from ..trace import Trace
 from .validator import AccessTokenValidator
 
@@ -56,6 +70,9 @@ API_HOST = "api.bank.example"
 METADATA_PATH = "/.well-known/oauth-authorization-server"  # RFC 8414 §3
 JWKS_PATH = "/jwks"
 INTROSPECTION_PATH = "/introspect"
+TOKEN_PATH = "/token"  # served only with mutual TLS (AuthorizationServer.enable_mtls)
+#: RFC 6749 §4.1.2: "A maximum authorization code lifetime of 10 minutes is RECOMMENDED."
+CODE_LIFETIME = 600
 
 
 # ------------------------------------------------------------------------------------------------
@@ -203,6 +220,8 @@ class AuthorizationServer:
     The demo mints tokens by a method call, not through an authorization or token endpoint, so its
     metadata leaves out ``authorization_endpoint``, ``token_endpoint`` and
     ``response_types_supported``, which a complete AS publishes (RFC 8414 §2).
+    With :meth:`enable_mtls` it also serves a token endpoint over mutual TLS (authorization codes from
+    :meth:`authorize`, clients registered with :meth:`register_tls_client`) and publishes it.
 
     Keys: it signs with ``key`` (default a fresh key for ``alg``: no demo key unless asked for;
     :func:`build_demo` passes the published RFC 7515 A.2 RSA key, for deterministic signatures). :meth:`rotate_key` publishes a new key next to the old one and signs with it from
@@ -242,6 +261,8 @@ class AuthorizationServer:
         self._keys: dict[str, jwk.JWK] = {first["kid"]: first}
         self._signing_kid: str = first["kid"]
         self._clients: dict[str, str] = {}
+        self._tls_clients: dict[str, x509.Name] = {}
+        self.mtls = False
         self.db = Database(db_path)
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS issued (token_sha256 TEXT PRIMARY KEY, jti TEXT NOT NULL, claims TEXT NOT NULL,"
@@ -272,7 +293,17 @@ class AuthorizationServer:
             "introspection_endpoint": self.server.url(self.path + INTROSPECTION_PATH),
             "introspection_endpoint_auth_methods_supported": ["client_secret_basic"],
             "scopes_supported": ["accounts", "transactions"],
+            **(self._mtls_metadata() if self.mtls else {}),
             **self.extra_metadata,
+        }
+
+    def _mtls_metadata(self) -> dict[str, Any]:
+        # RFC 8414 §2 token endpoint members; RFC 8705 §3.3: this AS binds tokens to certificates.
+        return {
+            "token_endpoint": self.server.url(self.path + TOKEN_PATH),
+            "token_endpoint_auth_methods_supported": ["tls_client_auth"],
+            "grant_types_supported": ["authorization_code"],
+            "tls_client_certificate_bound_access_tokens": True,
         }
 
     def jwks(self) -> dict[str, Any]:
@@ -308,8 +339,8 @@ class AuthorizationServer:
         cnf: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """The RFC 9068 §2.2 claims set of a new token (``iss exp aud sub client_id iat jti``, then
-        ``scope`` (§2.2.3) and the optional §2.2.1 claims). ``cnf`` binds the token to a key (RFC 7800
-        §3.1): ``{"jkt": ...}`` for a DPoP key (RFC 9449 §6.1)."""
+        ``scope`` (§2.2.3) and the optional §2.2.1 claims); ``cnf`` binds it to a key (RFC 7800 §3.1):
+        ``{"jkt": ...}`` for a DPoP key (RFC 9449 §6.1)."""
         now = self.clock.now()
         claims: dict[str, Any] = {
             "iss": self.issuer,
@@ -351,7 +382,8 @@ class AuthorizationServer:
 
     def introspect(self, token: str) -> dict[str, Any]:
         """RFC 7662 §2.2: ``{"active": true, ...claims}`` for a token this AS issued that is neither
-        revoked nor expired; ``{"active": false}`` and nothing more otherwise."""
+        revoked nor expired; ``{"active": false}`` and nothing more otherwise. A certificate-bound
+        token's ``cnf`` is among its claims, so the response conveys it (RFC 8705 §3.2)."""
         rows = self.db.execute("SELECT claims, exp, revoked FROM issued WHERE token_sha256 = ?", (_sha256(token),))
         if not rows:
             return {"active": False}
@@ -386,9 +418,89 @@ class AuthorizationServer:
         expected = self._clients.get(unquote(client_id))
         return bool(sep) and expected is not None and hmac.compare_digest(expected.encode(), unquote(secret).encode())
 
+    # -- mutual TLS: the token endpoint (RFC 8705) ------------------------------------------------------
+    def enable_mtls(self, tls: ssl.SSLContext) -> None:
+        """Serve over TLS with ``tls`` (a context that requests client certificates, such as
+        :meth:`~joselab.parties.tls.DemoCA.mtls_server_context`) and open the token endpoint
+        ``POST /token``, whose tokens are bound to the client's certificate (RFC 8705 §3). Call it
+        before the server starts."""
+        self.server.tls = tls
+        self.mtls = True
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS codes (code_sha256 TEXT PRIMARY KEY, client_id TEXT NOT NULL, grant TEXT NOT NULL,"
+            " exp INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0)"
+        )
+        self.server.route("POST", self.path + TOKEN_PATH)(self._token_endpoint)
+
+    def register_tls_client(self, client_id: str, subject_dn: str) -> None:
+        """Register a client that authenticates with ``tls_client_auth``: the PKI method of RFC 8705
+        §2.1, by the one subject DN its certificate must carry (its ``tls_client_auth_subject_dn``)."""
+        self._tls_clients[client_id] = x509.Name.from_rfc4514_string(subject_dn)
+
+    def authorize(self, *, sub: str, client_id: str, audience: str | list[str], scope: str) -> str:
+        """An authorization code for ``client_id``, standing for what the authorization endpoint
+        returns once ``sub`` has consented (RFC 6749 §4.1.2; chapter 3 shows that step). The code is
+        kept in sqlite, for :data:`CODE_LIFETIME` seconds and one use."""
+        code = self.ids.token(32)
+        grant = json.dumps({"sub": sub, "audience": audience, "scope": scope})
+        self.db.execute(
+            "INSERT INTO codes (code_sha256, client_id, grant, exp) VALUES (?, ?, ?, ?)",
+            (_sha256(code), client_id, grant, self.clock.now() + CODE_LIFETIME),
+        )
+        return code
+
+    def _authenticate_tls_client(self, client_id: str, der: bytes | None) -> bool:
+        """RFC 8705 §2, §2.1: a certificate was presented in the handshake (the TLS layer verified its
+        chain to the CA), and its subject is the one registered for ``client_id``. The names are
+        compared attribute by attribute, exact values (RFC 8705 §2.1 asks for a predictable treatment,
+        such as distinguishedNameMatch)."""
+        expected = self._tls_clients.get(client_id)
+        if der is None or expected is None:
+            return False
+        try:
+            subject = x509.load_der_x509_certificate(der).subject
+        except ValueError:
+            return False
+        return subject == expected
+
+    def _token_endpoint(self, request: Request) -> Response:
+        form = request.form()
+        if form.get("grant_type") != "authorization_code":
+            return _token_error("unsupported_grant_type", "RFC 6749 §4.1.3: grant_type is authorization_code")
+        client_id = form.get("client_id")
+        if not client_id:  # RFC 8705 §2: the client MUST send client_id with mutual-TLS client authentication
+            return _token_error("invalid_request", "RFC 8705 §2: client_id is required")
+        if not self._authenticate_tls_client(client_id, request.client_certificate):
+            return _token_error("invalid_client", "RFC 8705 §2.1: no client certificate, or not the one registered")
+        code = form.get("code") or ""
+        rows = self.db.execute("SELECT client_id, grant, exp FROM codes WHERE code_sha256 = ?", (_sha256(code),))
+        fresh = bool(rows) and rows[0][0] == client_id and self.clock.now() < rows[0][2]
+        # RFC 6749 §4.1.2: a code is used once; the UPDATE is the atomic test-and-set.
+        if (
+            not fresh
+            or self.db.execute_count("UPDATE codes SET used = 1 WHERE code_sha256 = ? AND used = 0", (_sha256(code),)) != 1
+        ):
+            return _token_error("invalid_grant", "RFC 6749 §4.1.3: the code is unknown, used, expired or not this client's")
+        grant = json.loads(rows[0][1])
+        # RFC 8705 §3.1: bind the token to the certificate of this TLS connection.
+        bound = {"x5t#S256": certificate_thumbprint(request.client_certificate or b"")}
+        token = self.issue_access_token(
+            sub=grant["sub"], client_id=client_id, audience=grant["audience"], scope=grant["scope"], cnf=bound
+        )
+        # RFC 6749 §5.1: the token, its type and lifetime; json_response adds Cache-Control: no-store.
+        return json_response(
+            200, {"access_token": token, "token_type": "Bearer", "expires_in": self.lifetime, "scope": grant["scope"]}
+        )
+
     def close(self) -> None:
         self.server.stop()
         self.db.close()
+
+
+def _token_error(error: str, description: str) -> Response:
+    """RFC 6749 §5.2: an error response, 400 unless specified otherwise (RFC 8705 §2: ``invalid_client``
+    when the certificate does not authenticate the client)."""
+    return json_response(400, {"error": error, "error_description": description})
 
 
 class IntrospectionClient:
@@ -479,7 +591,8 @@ class ResourceApi:
       no error code (§3.1: the client may not know authentication is needed);
     * a ``Bearer`` value that is not an RFC 6750 §2.1 ``b64token``: 400 ``invalid_request``;
     * a token that fails a check: 401 ``error="invalid_token"`` with ``error_description`` naming the
-      check and its section;
+      check and its section; that includes a certificate-bound token over a connection with another
+      client certificate or none (RFC 8705 §3), which the API reads from each TLS connection;
     * a valid token without the endpoint's scope: 403 ``error="insufficient_scope"`` with ``scope``;
     * otherwise 200 with the resource.
 
@@ -520,7 +633,11 @@ class ResourceApi:
                 {"error": "invalid_request", "error_description": description},
                 {"WWW-Authenticate": bearer_challenge(realm, "invalid_request", description)},
             )
-        trace = self.validator.validate(token, required_scope=endpoint.scope)
+        # RFC 8705 §3: the client certificate of this connection, from the TLS layer (None: plain HTTP,
+        # or the client sent none); the validator compares it with a certificate-bound token's cnf.
+        der = request.client_certificate
+        presented = Presented("Bearer", certificate_thumbprint(der) if der else None)
+        trace = self.validator.validate(token, required_scope=endpoint.scope, presented=presented)
         self.last_trace = trace
         error = trace.error
         if error is None:
@@ -548,33 +665,83 @@ class AccessTokenDemo:
     validator: AccessTokenValidator
     api: ResourceApi
     introspection: IntrospectionClient
+    #: With ``mtls=True``: the CA of the transport certificates, and two clients' certificates (the
+    #: TPP's, registered at the AS; Mallory's, from the same CA, registered nowhere).
+    ca: DemoCA | None = None
+    tpp: TlsIdentity | None = None
+    mallory: TlsIdentity | None = None
 
-    def call(self, path: str, token: str | None) -> tuple[int, dict[str, str], Any]:
-        """GET ``https://api.bank.example<path>`` with ``Authorization: Bearer <token>``; return the
-        status, the ``WWW-Authenticate`` header (if any) and the JSON body."""
+    def call(self, path: str, token: str | None, *, identity: TlsIdentity | None = None) -> tuple[int, dict[str, str], Any]:
+        """GET ``https://api.bank.example<path>`` with ``Authorization: Bearer <token>``, over a TLS
+        connection that presents ``identity``'s certificate (with ``mtls``); return the status, the
+        ``WWW-Authenticate`` header (if any) and the JSON body."""
         headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-        resp = self.network.request("GET", self.api.server.url(path), headers=headers)
+        resp = self.network.request("GET", self.api.server.url(path), headers=headers, identity=identity)
         return resp.status, resp.headers.get("www-authenticate", ""), resp.json()
+
+    def token_request(self, code: str, *, client_id: str, identity: TlsIdentity | None) -> tuple[int, Any]:
+        """POST the authorization code to the AS's token endpoint (RFC 6749 §4.1.3) over mutual TLS
+        with ``identity``'s certificate; return the status and the JSON body."""
+        body = urlencode({"grant_type": "authorization_code", "code": code, "client_id": client_id}).encode("ascii")
+        url = self.authorization_server.metadata()["token_endpoint"]
+        resp = self.network.request(
+            "POST", url, body=body, headers={"Content-Type": "application/x-www-form-urlencoded"}, identity=identity
+        )
+        return resp.status, resp.json()
 
     def close(self) -> None:
         self.network.close()
         self.authorization_server.db.close()
 
 
+#: The demo's transport certificates (``mtls=True``): the TPP's subject is what the AS registers for
+#: ``tls_client_auth`` (RFC 8705 §2.1); Mallory's comes from the same CA.
+TPP_CLIENT_ID = "sw-budget-buddy-01"
+TPP_SUBJECT = "CN=sw-budget-buddy-01,O=Hobbiton Fintech Ltd,C=GB"
+MALLORY_SUBJECT = "CN=mallory,O=evil.example"
+
+
 def build_demo(
-    db_dir: str | Path, *, clock: Clock, ids: IdSource, min_refetch_interval: int = 60, max_age: int = 600
+    db_dir: str | Path,
+    *,
+    clock: Clock,
+    ids: IdSource,
+    min_refetch_interval: int = 60,
+    max_age: int = 600,
+    mtls: bool = False,
 ) -> AccessTokenDemo:
-    """Start the AS and the API on loopback and wire the API's validator to the AS's published keys."""
-    network = Network()
+    """Start the AS and the API on loopback and wire the API's validator to the AS's published keys.
+
+    With ``mtls``, both speak TLS with certificates from a :class:`~joselab.parties.tls.DemoCA` made
+    now, seeded so that its certificates (and their thumbprints) are the same on every run, and ask
+    clients for certificates; the AS opens its token endpoint (RFC 8705 §2.1, §3)."""
+    ca = (
+        DemoCA(
+            Path(db_dir) / "pki",
+            "directory.example transport CA (demo)",
+            seed=b"joselab demo: directory.example transport CA",
+            not_before=datetime.datetime.fromtimestamp(clock.now() - 86400, datetime.UTC),
+        )
+        if mtls
+        else None
+    )
+    network = Network(ca_file=str(ca.ca_file) if ca is not None else None)
     auth = AuthorizationServer(network, clock=clock, ids=ids, db_path=Path(db_dir) / "as.sqlite", key=demo_key("rfc7515-a2-rsa"))
     cache = JwksCache(network, auth.issuer, clock=clock, min_refetch_interval=min_refetch_interval, max_age=max_age)
     api_audience = f"https://{API_HOST}"
     validator = AccessTokenValidator(issuer=auth.issuer, audience=api_audience, keys=cache, clock=clock)
     api = ResourceApi(network, validator)
+    tpp = mallory = None
+    if ca is not None:
+        auth.enable_mtls(ca.mtls_server_context("as", dns=(AS_HOST,)))
+        api.server.tls = ca.mtls_server_context("api", dns=(API_HOST,))
+        tpp = ca.issue_client("tpp", TPP_SUBJECT)
+        mallory = ca.issue_client("mallory", MALLORY_SUBJECT)
+        auth.register_tls_client(TPP_CLIENT_ID, TPP_SUBJECT)
     secret = auth.register_resource_server(API_HOST)
     network.start()
     introspection = IntrospectionClient(network, auth.metadata()["introspection_endpoint"], API_HOST, secret)
-    return AccessTokenDemo(network, auth, cache, validator, api, introspection)
+    return AccessTokenDemo(network, auth, cache, validator, api, introspection, ca, tpp, mallory)
 
 
 def _as_jwk(key: DemoKey | jwk.JWK) -> jwk.JWK:

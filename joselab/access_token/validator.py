@@ -34,8 +34,8 @@ except where it would trust a claim before the signature:
    server checks (RFC 7800 §3.1); ``x5t#S256`` is the thumbprint of this connection's client
    certificate (RFC 8705 §3, §3.1: none, or another, is refused); a ``jkt``-bound token came with the
    DPoP scheme, not as a bearer token (RFC 9449 §7.2), and matches the verified proof's key when the
-   caller passes it; the DPoP scheme carries only a DPoP-bound token (RFC 9449 §7.1). A token without
-   ``cnf`` sent as Bearer gets no row here. These run before the scope: a stolen token is refused as
+   caller passes it; the DPoP scheme carries only a DPoP-bound token (joselab policy on RFC 9449
+   §7.1). A token without ``cnf`` sent as Bearer gets no row here. These run before the scope: a stolen token is refused as
    stolen (401 ``invalid_token``, RFC 8705 §3), not as too weak for the call;
 8. **authorization** (RFC 9068 §4, from the §2.2.3 claims): the scope the endpoint needs is in ``scope``
    (a failure here is :class:`~joselab.errors.InsufficientScope`: the token is valid, the call is

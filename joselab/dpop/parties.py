@@ -254,6 +254,9 @@ class DPoPTokenEndpoint:
         self.audience = audience
         self.last_trace: Trace | None = None
         self.path = authorization_server.path + TOKEN_PATH
+        if ("POST", self.path) in authorization_server.server.routes:
+            # One token endpoint per AS: the mutual-TLS one (AuthorizationServer.enable_mtls) is there already.
+            raise ValueError(f"{authorization_server.issuer} already has a token endpoint at {self.path}")
         self.auth.db.execute(
             "CREATE TABLE IF NOT EXISTS dpop_codes (code TEXT PRIMARY KEY, sub TEXT NOT NULL, client_id TEXT NOT NULL,"
             " scope TEXT NOT NULL, used INTEGER NOT NULL DEFAULT 0)"

@@ -3,6 +3,13 @@
 RFC 9110 semantics, the standard library's ``http.server`` and ``http.client``; no framework. Bodies
 are capped on both sides so that no peer can make the other allocate without bound, and the client
 never follows redirects (a JWKS fetch that redirects is refused, not followed).
+
+A server may speak TLS (``LocalServer.tls``, a server context, say from
+:meth:`joselab.parties.tls.DemoCA.mtls_server_context`); a handler then finds the client's
+certificate, if it sent one, in :attr:`Request.client_certificate` (DER, as RFC 8705 §3 asks the
+resource server to take it "from its TLS implementation layer"). The :class:`Network` then speaks TLS
+to it, verifying the server's certificate for its public host name against ``Network.ca_file``, and
+presents a client certificate when the request names one (``identity=``).
 """
 
 from __future__ import annotations
@@ -10,6 +17,8 @@ from __future__ import annotations
 import atexit
 import http.client
 import json
+import socket
+import ssl
 import threading
 import weakref
 from collections import Counter
@@ -36,6 +45,8 @@ class Request:
     #: Every header field as received, in order, repeated names included (``headers`` keeps one value
     #: a name): what a check that counts fields needs (RFC 9449 §4.3 (1): not more than one ``DPoP``).
     header_fields: list[tuple[str, str]] = field(default_factory=list)
+    #: The DER of the client certificate of this TLS connection (None: plain HTTP, or no certificate).
+    client_certificate: bytes | None = None
 
     def header_values(self, name: str) -> list[str]:
         """Every value of the header fields called ``name`` (case-insensitive, RFC 9110 §5.1), in order."""
@@ -79,6 +90,8 @@ class LocalServer:
         self.host = host
         self.routes: dict[tuple[str, str], Handler] = {}
         self.hits: Counter[str] = Counter()
+        #: A server-side TLS context: set it before :meth:`start` to serve HTTPS.
+        self.tls: ssl.SSLContext | None = None
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         if network is not None:
@@ -103,6 +116,23 @@ class LocalServer:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def handle(self) -> None:
+                # The TLS handshake runs here, in this connection's thread, not in the accept loop:
+                # a client that stalls it holds its own thread until the timeout, not the server.
+                if isinstance(self.connection, ssl.SSLSocket):
+                    try:
+                        self.connection.settimeout(TIMEOUT_SECONDS)
+                        self.connection.do_handshake()
+                    except (OSError, ssl.SSLError):
+                        self.close_connection = True
+                        return
+                    try:
+                        super().handle()
+                    except (OSError, ssl.SSLError):  # the peer broke the TLS session: nothing to answer
+                        self.close_connection = True
+                    return
+                super().handle()
 
             def _handle(self) -> None:
                 parts = urlsplit(self.path)
@@ -129,7 +159,16 @@ class LocalServer:
                     self._send(json_response(405 if known else 404, {"error": "not_found"}))
                     return
                 fields = list(self.headers.items())
-                request = Request(self.command, parts.path, parse_qs(parts.query), dict(fields), body, fields)
+                peer = self.connection.getpeercert(binary_form=True) if isinstance(self.connection, ssl.SSLSocket) else None
+                request = Request(
+                    self.command,
+                    parts.path,
+                    parse_qs(parts.query),
+                    dict(fields),
+                    body,
+                    header_fields=fields,
+                    client_certificate=peer,
+                )
                 try:
                     response = handler(request)
                 except Exception as exc:  # a demo party answers 500, it does not die
@@ -156,8 +195,10 @@ class LocalServer:
             def log_message(self, format: str, *args: Any) -> None:  # keep notebook output clean
                 pass
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._httpd = (_TlsHTTPServer if self.tls is not None else ThreadingHTTPServer)(("127.0.0.1", 0), _Handler)
         self._httpd.daemon_threads = True
+        if self.tls is not None:
+            self._httpd.tls = self.tls  # type: ignore[attr-defined]
         # shutdown() waits for the loop's next poll: a short interval makes stop() take ~50 ms, not 0.5 s.
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name=f"joselab {self.host}", daemon=True
@@ -185,8 +226,8 @@ class LocalServer:
 
     @property
     def base_url(self) -> str:
-        """Where it really listens: ``http://127.0.0.1:<ephemeral port>``."""
-        return f"http://127.0.0.1:{self.port}"
+        """Where it really listens: ``http://127.0.0.1:<ephemeral port>`` (``https`` with :attr:`tls`)."""
+        return f"{'https' if self.tls is not None else 'http'}://127.0.0.1:{self.port}"
 
     def url(self, path: str = "") -> str:
         """The public URL of ``path`` (what goes into tokens and metadata)."""
@@ -204,6 +245,29 @@ class LocalServer:
 
 
 _LIVE: weakref.WeakSet[LocalServer] = weakref.WeakSet()
+
+
+class _TlsHTTPServer(ThreadingHTTPServer):
+    """Accepts TCP and wraps each connection in TLS; the handshake waits for the handler's thread."""
+
+    tls: ssl.SSLContext
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        sock, address = super().get_request()
+        # TLS 1.3 servers send session tickets after the handshake: with Nagle's algorithm on, the
+        # response then waits for the client's delayed ACK (40 ms a request on Linux loopback).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), address
+
+
+class _LoopbackHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to 127.0.0.1 that verifies the server's certificate for the public host name it plays
+    (SNI and the hostname check use ``host``; the TCP connection goes to loopback)."""
+
+    def connect(self) -> None:
+        sock = socket.create_connection(("127.0.0.1", self.port), self.timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as http.client's own connect does
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
 @atexit.register
@@ -230,12 +294,17 @@ class HttpResponse:
 class Network:
     """The demo's name service: ``https://<host>/...`` goes to the loopback server playing ``host``.
 
-    It stands in for DNS and TLS (a real deployment verifies the server's certificate for that
-    name); everything else about the request is real HTTP. Unknown names are refused.
+    It stands in for DNS, and for TLS to a server without ``tls`` (a real deployment verifies the
+    server's certificate for that name); everything else about the request is real HTTP. A server
+    with ``tls`` gets real TLS: its certificate is verified for its host name against ``ca_file``.
+    Unknown names are refused.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, ca_file: str | None = None) -> None:
         self.servers: dict[str, LocalServer] = {}
+        #: The CA certificates (PEM) that TLS servers on this network are verified against.
+        self.ca_file = ca_file
+        self._contexts: dict[object, ssl.SSLContext] = {}
 
     def add(self, server: LocalServer) -> LocalServer:
         self.servers[server.host] = server
@@ -269,9 +338,12 @@ class Network:
         body: bytes | None = None,
         headers: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
         max_bytes: int = MAX_BODY_BYTES,
+        identity: Any = None,
     ) -> HttpResponse:
         """Send one request over real HTTP on loopback; refuse unknown hosts, redirects and big bodies.
-        ``headers`` as a list of pairs may repeat a name (two ``DPoP`` fields, say): each is sent."""
+        ``headers`` as a list of pairs may repeat a name (two ``DPoP`` fields, say): each is sent.
+        ``identity`` (a :class:`joselab.parties.tls.TlsIdentity`) is the client certificate presented
+        to a TLS server (mutual TLS); a plain HTTP server ignores it."""
         try:
             parts = urlsplit(url)
             port = parts.port  # raises ValueError on a port that is not a number
@@ -285,7 +357,16 @@ class Network:
         path = parts.path or "/"
         if parts.query:
             path += "?" + parts.query
-        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=TIMEOUT_SECONDS)
+        try:
+            conn: http.client.HTTPConnection = (
+                _LoopbackHTTPSConnection(
+                    server.host, server.port, timeout=TIMEOUT_SECONDS, context=self._client_context(identity)
+                )
+                if getattr(server, "tls", None) is not None
+                else http.client.HTTPConnection("127.0.0.1", server.port, timeout=TIMEOUT_SECONDS)
+            )
+        except (OSError, ssl.SSLError) as exc:  # a certificate or key file that does not load
+            raise FetchError(f"{method} {url} failed: {type(exc).__name__}") from None
         try:
             try:
                 if headers is None or isinstance(headers, Mapping):
@@ -312,6 +393,16 @@ class Network:
             raise FetchError(f"{method} {url} failed: {type(exc).__name__}") from None
         finally:
             conn.close()
+
+    def _client_context(self, identity: Any) -> ssl.SSLContext:
+        key = None if identity is None else (str(identity.cert_file), str(identity.key_file))
+        context = self._contexts.get(key)
+        if context is None:
+            context = ssl.create_default_context(cafile=self.ca_file)
+            if identity is not None:
+                context.load_cert_chain(identity.cert_file, identity.key_file)
+            self._contexts[key] = context
+        return context
 
     def get_json(self, url: str, *, max_bytes: int = 256 * 1024) -> Any:
         """GET a JSON document (metadata, a JWK Set): 200 and JSON, or :class:`FetchError`."""

@@ -15,6 +15,7 @@ provider chapter use it to show what a fetcher refuses.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import ipaddress
 import json
 import ssl
@@ -28,10 +29,14 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-__all__ = ["Answer", "DemoCA", "DocumentServer"]
+__all__ = ["Answer", "DemoCA", "DocumentServer", "TlsIdentity"]
+
+#: RFC 5280 §4.1.2.5: a notAfter of 99991231235959Z means the certificate has no well-defined
+#: expiration date. A seeded (reproducible) demo CA uses it, so its certificates never change.
+NO_EXPIRY = datetime.datetime(9999, 12, 31, 23, 59, 59, tzinfo=datetime.UTC)
 
 
 def _name(common_name: str) -> x509.Name:
@@ -45,28 +50,68 @@ def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
     path.chmod(0o600)
 
 
-class DemoCA:
-    """A throwaway CA in ``directory``: ``ca_file`` is its certificate (PEM)."""
+@dataclass(frozen=True)
+class TlsIdentity:
+    """A TLS client's certificate and private key (PEM files), and the certificate's DER."""
 
-    def __init__(self, directory: str | Path, name: str = "joselab demo CA") -> None:
+    name: str
+    cert_file: Path
+    key_file: Path
+    der: bytes
+
+    @property
+    def subject(self) -> str:
+        """The certificate's subject DN as an RFC 4514 string."""
+        return x509.load_der_x509_certificate(self.der).subject.rfc4514_string()
+
+    def __repr__(self) -> str:
+        return f"<TlsIdentity {self.name}: {self.subject}>"
+
+
+class DemoCA:
+    """A throwaway CA in ``directory``: ``ca_file`` is its certificate (PEM).
+
+    By default its keys are fresh EC P-256 keys and its certificates are valid from an hour ago for a
+    day. With ``seed`` (a demo builder's choice, for reproducible notebooks) every key is an Ed25519
+    key derived from the seed and the certificate's name, serial numbers are derived too, and the
+    certificates are valid from ``not_before`` with no expiry (:data:`NO_EXPIRY`): Ed25519 signatures
+    are deterministic, so the same seed makes byte-identical certificates, and so the same
+    ``x5t#S256`` thumbprints, on every run. Never use a seeded CA outside a demo: anyone who knows
+    the seed has its keys.
+    """
+
+    def __init__(
+        self,
+        directory: str | Path,
+        name: str = "joselab demo CA",
+        *,
+        seed: bytes | None = None,
+        not_before: datetime.datetime | None = None,
+    ) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
-        self._key = ec.generate_private_key(ec.SECP256R1())
+        self.seed = seed
         now = datetime.datetime.now(datetime.UTC)
+        if seed is None:
+            self._validity = (now - datetime.timedelta(hours=1), now + datetime.timedelta(days=1))
+        else:
+            start = not_before if not_before is not None else datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+            self._validity = (start, NO_EXPIRY)
+        self._key = self._new_key("ca")
         self.name = name
         self.certificate = (
             x509.CertificateBuilder()
             .subject_name(_name(name))
             .issuer_name(_name(name))
             .public_key(self._key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(hours=1))
-            .not_valid_after(now + datetime.timedelta(days=1))
+            .serial_number(self._serial("ca"))
+            .not_valid_before(self._validity[0])
+            .not_valid_after(self._validity[1])
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
             .add_extension(
                 x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
             )  # keyCertSign, cRLSign
-            .sign(self._key, hashes.SHA256())
+            .sign(self._key, self._hash)
         )
         self.ca_file = self.directory / "ca.pem"
         self.ca_file.write_bytes(self.certificate.public_bytes(serialization.Encoding.PEM))
@@ -74,23 +119,61 @@ class DemoCA:
     def __repr__(self) -> str:
         return f"<DemoCA {self.name!r} in {self.directory}>"
 
-    def issue(self, name: str = "server", ips: tuple[str, ...] = ("127.0.0.1",)) -> tuple[Path, Path]:
-        """A server certificate for ``ips`` (subjectAltName IP entries); returns (cert file, key file)."""
-        key = ec.generate_private_key(ec.SECP256R1())
-        now = datetime.datetime.now(datetime.UTC)
-        cert = (
+    @property
+    def _hash(self) -> hashes.HashAlgorithm | None:
+        return None if self.seed is not None else hashes.SHA256()  # Ed25519 signs without a separate hash
+
+    def _new_key(self, label: str) -> ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey:
+        if self.seed is None:
+            return ec.generate_private_key(ec.SECP256R1())
+        return ed25519.Ed25519PrivateKey.from_private_bytes(hashlib.sha256(self.seed + b"/key/" + label.encode()).digest())
+
+    def _serial(self, label: str) -> int:
+        if self.seed is None:
+            return x509.random_serial_number()
+        # RFC 5280 §4.1.2.2: a positive integer of at most 20 octets; 152 bits keep the top bit clear.
+        return int.from_bytes(hashlib.sha256(self.seed + b"/serial/" + label.encode()).digest()[:19], "big") | 1
+
+    def issue(
+        self,
+        name: str = "server",
+        ips: tuple[str, ...] = ("127.0.0.1",),
+        *,
+        dns: tuple[str, ...] = (),
+    ) -> tuple[Path, Path]:
+        """A server certificate for ``ips`` and the host names ``dns`` (subjectAltName entries);
+        returns (cert file, key file)."""
+        sans = [x509.DNSName(d) for d in dns] + [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ips]
+        cert, key = self._leaf(name, _name(name), ExtendedKeyUsageOID.SERVER_AUTH, sans)
+        return self._write(name, cert, key)
+
+    def issue_client(self, name: str, subject: x509.Name | str | None = None) -> TlsIdentity:
+        """A TLS client certificate (extended key usage clientAuth) with ``subject`` (an
+        :class:`x509.Name` or an RFC 4514 string; default ``CN=<name>``)."""
+        if isinstance(subject, str):
+            subject = x509.Name.from_rfc4514_string(subject)
+        cert, key = self._leaf(name, subject if subject is not None else _name(name), ExtendedKeyUsageOID.CLIENT_AUTH, [])
+        cert_file, key_file = self._write(name, cert, key)
+        return TlsIdentity(name, cert_file, key_file, cert.public_bytes(serialization.Encoding.DER))
+
+    def _leaf(self, label: str, subject: x509.Name, usage: x509.ObjectIdentifier, sans: list) -> tuple[x509.Certificate, Any]:
+        key = self._new_key(label)
+        builder = (
             x509.CertificateBuilder()
-            .subject_name(_name(name))
+            .subject_name(subject)
             .issuer_name(self.certificate.subject)
             .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(hours=1))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip)) for ip in ips]), critical=False)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .serial_number(self._serial(label))
+            .not_valid_before(self._validity[0])
+            .not_valid_after(self._validity[1])
+            .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .sign(self._key, hashes.SHA256())
         )
+        if sans:
+            builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
+        return builder.sign(self._key, self._hash), key
+
+    def _write(self, name: str, cert: x509.Certificate, key: Any) -> tuple[Path, Path]:
         cert_file = self.directory / f"{name}.pem"
         key_file = self.directory / f"{name}.key"
         cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
@@ -102,6 +185,28 @@ class DemoCA:
         cert_file, key_file = self.issue(name)
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(cert_file, key_file)
+        return context
+
+    def mtls_server_context(self, name: str, dns: tuple[str, ...] = ()) -> ssl.SSLContext:
+        """A TLS server context for the host names ``dns`` that asks every client for a certificate
+        from this CA (RFC 8705 §3: the server must request it in the handshake, before it sees the
+        token). A client may send none (``CERT_OPTIONAL``, as RFC 8705 §6.1 describes for an AS that
+        serves other clients in parallel; the API needs it too, to answer a call without a certificate
+        with a 401 at the binding row rather than a failed handshake); one that does not verify
+        against this CA ends the handshake. RFC 8705 §6.2 lets a resource server skip the chain check; Python's ``ssl`` has no
+        switch for "request, but do not verify", so this demo verifies."""
+        cert_file, key_file = self.issue(name, dns=dns)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert_file, key_file)
+        context.verify_mode = ssl.CERT_OPTIONAL
+        context.load_verify_locations(self.ca_file)
+        return context
+
+    def client_context(self, identity: TlsIdentity | None = None) -> ssl.SSLContext:
+        """A TLS client context that trusts this CA and presents ``identity``'s certificate, if given."""
+        context = ssl.create_default_context(cafile=self.ca_file)
+        if identity is not None:
+            context.load_cert_chain(identity.cert_file, identity.key_file)
         return context
 
 

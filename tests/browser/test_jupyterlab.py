@@ -36,6 +36,11 @@ def lab_url(tmp_path_factory) -> Iterator[str]:
         "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
         "PYTHONHASHSEED": "0",
     }
+    # Render every cell (JupyterLab 4 renders only the cells near the viewport by default), so the
+    # test finds a cell by its text wherever the chapter puts it.
+    tracker = home / "settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True)
+    tracker.write_text(json.dumps({"windowingMode": "none"}))
     token = secrets.token_hex(16)
     command = [
         str(JUPYTER),
