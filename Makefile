@@ -43,7 +43,7 @@ $(STAMP): requirements.txt pyproject.toml
 # Python alone (what `make lab` needs); `setup` adds the site's front-end files (npm).
 python-setup: $(STAMP)
 
-setup: $(STAMP) $(ASSETS) $(VENDOR)/joselab-widgets.js nginx
+setup: $(STAMP) $(ASSETS) $(VENDOR)/joselab-widgets.js $(VENDOR)/joselab-workbench.js $(VENDOR)/joselab-workbench-ui.js nginx
 
 # Chapter 8 measures Debian's nginx (its default header buffers) on 127.0.0.1. Installed where missing
 # when running as root (as CI does); apt's policy-rc.d or a missing init keeps the packaged service
@@ -63,16 +63,27 @@ $(ASSETS): package.json package-lock.json assets/joselab-mermaid.js
 	cp node_modules/mermaid/dist/mermaid.min.js node_modules/mermaid/LICENSE $(VENDOR)/mermaid/
 	cp assets/joselab-mermaid.js $(VENDOR)/
 	cp node_modules/requirejs/require.js $(VENDOR)/requirejs/
+	# panva's jose for the token workbench: its package is ES modules only, which browsers refuse
+	# under file://, so esbuild (pinned, from npm) bundles it into one classic script (window.jose).
+	mkdir -p $(VENDOR)/jose && cp node_modules/jose/LICENSE.md $(VENDOR)/jose/
+	node_modules/.bin/esbuild node_modules/jose/dist/webapi/index.js --bundle --format=iife --global-name=jose \
+	  --minify --legal-comments=eof --log-level=warning --outfile=$(VENDOR)/jose/jose.js
 	cp node_modules/@jupyter-widgets/html-manager/dist/embed-amd.js node_modules/@jupyter-widgets/html-manager/dist/*.woff* \
 	   node_modules/@jupyter-widgets/html-manager/dist/*.ttf node_modules/@jupyter-widgets/html-manager/dist/*.eot \
 	   node_modules/@jupyter-widgets/html-manager/dist/*.svg $(VENDOR)/html-manager/
 	@touch $@
 
-# Our own script is copied on its own, so that editing it does not re-run npm.
+# Our own scripts are copied on their own, so that editing one does not re-run npm.
 $(VENDOR)/joselab-widgets.js: assets/joselab-widgets.js $(ASSETS)
 	cp $< $@
 
-assets: $(ASSETS) $(VENDOR)/joselab-widgets.js
+# The token workbench (workbench.md): joselab's validators, row for row, in the browser.
+$(VENDOR)/joselab-workbench.js: assets/joselab-workbench.js $(ASSETS)
+	cp $< $@
+$(VENDOR)/joselab-workbench-ui.js: assets/joselab-workbench-ui.js $(ASSETS)
+	cp $< $@
+
+assets: $(ASSETS) $(VENDOR)/joselab-widgets.js $(VENDOR)/joselab-workbench.js $(VENDOR)/joselab-workbench-ui.js
 
 book: setup
 	$(BIN)/jupyter-book build . $(JB_FLAGS)

@@ -92,3 +92,18 @@ def last_verdict(text: str) -> str | None:
     ]
     found += [(m.start(), re.sub(r"\s*,", ",", " ".join(m.group().split()))) for m in _OTHER.finditer(text)]
     return max(found)[1] if found else None
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """The number of cases the workbench's parity test compared, per profile (issue 16)."""
+    from .test_workbench import COUNTS
+
+    if COUNTS:
+        terminalreporter.section("token workbench parity")
+        for profile, counts in COUNTS.items():
+            terminalreporter.write_line(
+                f"{profile}: {counts['compared']} cases compared ({counts['corpus']} hostile corpus, "
+                f"{counts['base']} corpus bases, {counts['assertion']} client assertions, {counts['dpop proof']} DPoP proofs, {counts['bound access token']} cnf-bound access tokens, {counts['vector']} RFC vectors; Python {counts['accept']} accept, "
+                f"{counts['reject']} reject): "
+                + (f"{counts['differ']} differ" if counts["differ"] else "verdict, failing section and every row agree")
+            )
