@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from ..access_token.parties import (
     AuthorizationServer,
     Endpoint,
     JwksCache,
+    ResourceApi,
     _quoted_safe,
 )
 from ..access_token.validator import SCOPE_SECTION, AccessTokenValidator
@@ -53,7 +54,7 @@ from ..errors import (
 from ..jws import encode_claims, encode_header, sign_compact
 from ..keys import DemoKey, as_jwk, demo_key, generate_key
 from ..parties import Database, Network, Request, Response, json_response
-from ..parties.http import HttpResponse, LocalServer
+from ..parties.http import HttpResponse
 from ..parties.store import ReplayStore
 from ..trace import Trace
 from .validator import DPOP_TYPE, DPoPNonces, DPoPProofValidator, b64url_sha256
@@ -330,7 +331,7 @@ def dpop_challenge(algorithms: tuple[str, ...], error: str | None = None, descri
     return "DPoP " + ", ".join(params)
 
 
-class DPoPResourceApi:
+class DPoPResourceApi(ResourceApi):
     """The bank's API at ``https://api.bank.example`` with DPoP-bound tokens (RFC 9449 §7).
 
     For ``Authorization: DPoP <token>``: the access token is validated first (RFC 9068 §4, with
@@ -360,23 +361,15 @@ class DPoPResourceApi:
         host: str = API_HOST,
         endpoints: tuple[Endpoint, ...] = DEFAULT_ENDPOINTS,
     ) -> None:
-        self.server = LocalServer(host, network)
-        self.token_validator = token_validator
+        # The proof validator first: the routes the base class adds call handle(), which uses it.
         self.proof_validator = proof_validator
-        self.last_trace: Trace | None = None
         self.last_proof_trace: Trace | None = None
-        for endpoint in endpoints:
-            self.server.route("GET", endpoint.path)(self._handler(endpoint))
+        super().__init__(network, token_validator, host=host, endpoints=endpoints)
 
     @property
-    def audience(self) -> str:
-        return self.server.url("")
-
-    def _handler(self, endpoint: Endpoint) -> Callable[[Request], Response]:
-        def handle(request: Request) -> Response:
-            return self.handle(request, endpoint)
-
-        return handle
+    def token_validator(self) -> AccessTokenValidator:
+        """The access token's validator (RFC 9068 §4), :attr:`ResourceApi.validator`."""
+        return self.validator
 
     def _refuse(self, status: int, error: str, description: str, headers: Mapping[str, str] | None = None) -> Response:
         challenge = dpop_challenge(self.proof_validator.algorithms, error, description)
