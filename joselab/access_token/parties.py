@@ -269,6 +269,11 @@ class AuthorizationServer:
             "CREATE TABLE IF NOT EXISTS issued (token_sha256 TEXT PRIMARY KEY, jti TEXT NOT NULL, claims TEXT NOT NULL,"
             " exp INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0)"
         )
+        # The authorization codes of both token endpoints (mutual TLS here, DPoP in joselab.dpop).
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS codes (code_sha256 TEXT PRIMARY KEY, client_id TEXT NOT NULL, grant TEXT NOT NULL,"
+            " exp INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0)"
+        )
         # RFC 8414 §3 (example in §3.1): the well-known suffix goes between the host and the issuer's path.
         self.server.serve_json(METADATA_PATH + issuer_path, self.metadata)
         self.server.serve_json(issuer_path + JWKS_PATH, self.jwks)
@@ -427,10 +432,6 @@ class AuthorizationServer:
         before the server starts."""
         self.server.tls = tls
         self.mtls = True
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS codes (code_sha256 TEXT PRIMARY KEY, client_id TEXT NOT NULL, grant TEXT NOT NULL,"
-            " exp INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0)"
-        )
         self.server.route("POST", self.path + TOKEN_PATH)(self._token_endpoint)
 
     def register_tls_client(self, client_id: str, subject_dn: str) -> None:
@@ -449,6 +450,19 @@ class AuthorizationServer:
             (_sha256(code), client_id, grant, self.clock.now() + CODE_LIFETIME),
         )
         return code
+
+    def redeem_code(self, code: str, client_id: str) -> dict[str, Any] | None:
+        """The grant behind ``code`` (``sub``, ``audience``, ``scope``), once: None when the code is
+        unknown, used, expired or another client's (RFC 6749 §4.1.2, §4.1.3)."""
+        rows = self.db.execute("SELECT client_id, grant, exp FROM codes WHERE code_sha256 = ?", (_sha256(code),))
+        fresh = bool(rows) and rows[0][0] == client_id and self.clock.now() < rows[0][2]
+        # RFC 6749 §4.1.2: a code is used once; the UPDATE is the atomic test-and-set.
+        if (
+            not fresh
+            or self.db.execute_count("UPDATE codes SET used = 1 WHERE code_sha256 = ? AND used = 0", (_sha256(code),)) != 1
+        ):
+            return None
+        return json.loads(rows[0][1])
 
     def _authenticate_tls_client(self, client_id: str, der: bytes | None) -> bool:
         """RFC 8705 §2, §2.1: a certificate was presented in the handshake (the TLS layer verified its
@@ -473,16 +487,9 @@ class AuthorizationServer:
             return _token_error("invalid_request", "RFC 8705 §2: client_id is required")
         if not self._authenticate_tls_client(client_id, request.client_certificate):
             return _token_error("invalid_client", "RFC 8705 §2.1: no client certificate, or not the one registered")
-        code = form.get("code") or ""
-        rows = self.db.execute("SELECT client_id, grant, exp FROM codes WHERE code_sha256 = ?", (_sha256(code),))
-        fresh = bool(rows) and rows[0][0] == client_id and self.clock.now() < rows[0][2]
-        # RFC 6749 §4.1.2: a code is used once; the UPDATE is the atomic test-and-set.
-        if (
-            not fresh
-            or self.db.execute_count("UPDATE codes SET used = 1 WHERE code_sha256 = ? AND used = 0", (_sha256(code),)) != 1
-        ):
+        grant = self.redeem_code(form.get("code") or "", client_id)
+        if grant is None:
             return _token_error("invalid_grant", "RFC 6749 §4.1.3: the code is unknown, used, expired or not this client's")
-        grant = json.loads(rows[0][1])
         # RFC 8705 §3.1: bind the token to the certificate of this TLS connection.
         bound = {"x5t#S256": certificate_thumbprint(request.client_certificate or b"")}
         token = self.issue_access_token(

@@ -258,10 +258,6 @@ class DPoPTokenEndpoint:
         if ("POST", self.path) in authorization_server.server.routes:
             # One token endpoint per AS: the mutual-TLS one (AuthorizationServer.enable_mtls) is there already.
             raise ValueError(f"{authorization_server.issuer} already has a token endpoint at {self.path}")
-        self.auth.db.execute(
-            "CREATE TABLE IF NOT EXISTS dpop_codes (code TEXT PRIMARY KEY, sub TEXT NOT NULL, client_id TEXT NOT NULL,"
-            " scope TEXT NOT NULL, used INTEGER NOT NULL DEFAULT 0)"
-        )
         self.auth.server.route("POST", self.path)(self.handle)
         self.auth.extra_metadata.update(
             {
@@ -275,12 +271,9 @@ class DPoPTokenEndpoint:
         return self.auth.server.url(self.path)
 
     def authorization_code(self, *, sub: str = USER_SUB, client_id: str = CLIENT_ID, scope: str = "accounts") -> str:
-        """A code for ``client_id``, as if the PSU had just consented at the authorization endpoint."""
-        code = self.auth.ids.token(16)
-        self.auth.db.execute(
-            "INSERT INTO dpop_codes (code, sub, client_id, scope) VALUES (?, ?, ?, ?)", (code, sub, client_id, scope)
-        )
-        return code
+        """A code for ``client_id``, as if the PSU had just consented at the authorization endpoint
+        (:meth:`AuthorizationServer.authorize`: one use, a short life)."""
+        return self.auth.authorize(sub=sub, client_id=client_id, audience=self.audience, scope=scope)
 
     def handle(self, request: Request) -> Response:
         nonce_source = self.validator.nonce_source
@@ -300,18 +293,15 @@ class DPoPTokenEndpoint:
         form = request.form()
         if form.get("grant_type") != "authorization_code":
             return json_response(400, {"error": "unsupported_grant_type"})
-        code = form.get("code", "")
-        rows = self.auth.db.execute("SELECT sub, client_id, scope FROM dpop_codes WHERE code = ? AND used = 0", (code,))
-        if not rows or rows[0][1] != form.get("client_id"):
+        client_id = form.get("client_id", "")
+        grant = self.auth.redeem_code(form.get("code", ""), client_id)
+        if grant is None:
             return json_response(400, {"error": "invalid_grant"})
-        if self.auth.db.execute_count("UPDATE dpop_codes SET used = 1 WHERE code = ? AND used = 0", (code,)) != 1:
-            return json_response(400, {"error": "invalid_grant"})  # redeemed meanwhile by another request
-        sub, client_id, scope = rows[0]
         proof = trace.result
         token = self.auth.issue_access_token(
-            sub=sub, client_id=client_id, audience=self.audience, scope=scope, cnf={"jkt": proof.jkt}
+            sub=grant["sub"], client_id=client_id, audience=grant["audience"], scope=grant["scope"], cnf={"jkt": proof.jkt}
         )
-        body = {"access_token": token, "token_type": "DPoP", "expires_in": self.auth.lifetime, "scope": scope}
+        body = {"access_token": token, "token_type": "DPoP", "expires_in": self.auth.lifetime, "scope": grant["scope"]}
         headers = {"DPoP-Nonce": nonce_source.issue()} if nonce_source is not None else {}  # RFC 9449 §8.2
         return json_response(200, body, headers)
 
