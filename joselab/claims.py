@@ -23,7 +23,7 @@ from .errors import (
     TokenNotYetValid,
 )
 from .sections import POLICY, policy
-from .trace import Evidence, Trace, as_evidence
+from .trace import Evidence, RowNames, Trace, as_evidence
 
 
 def is_numeric_date(value: Any) -> bool:
@@ -62,12 +62,19 @@ def _typ_names(accepted: Collection[str]) -> tuple[str, frozenset[str]]:
 
 
 def check_required(trace: Trace, claims: Mapping[str, Any], names: Collection[str], section: str) -> None:
+    if names.__class__ is tuple:
+        wanted = _REQUIRED_SETS.get(names)  # type: ignore[call-overload]
+        if wanted is None:
+            wanted = frozenset(names)
+            if len(_REQUIRED_SETS) < 256:
+                _REQUIRED_SETS[names] = wanted  # type: ignore[index]
+        if claims.keys() >= wanted:  # the common case: every name present, decided in C
+            trace.check(section, _REQUIRED_NAMES[", ".join(names)], True, "all present")
+            return
     missing = [n for n in names if n not in claims]
     trace.check(
         section,
-        _name("required claims present: {}", ", ".join(names))
-        if names.__class__ is tuple
-        else f"required claims present: {', '.join(names)}",
+        _REQUIRED_NAMES.get_name(", ".join(names)),
         not missing,
         (lambda: f"missing {missing}") if missing else "all present",
         MissingClaim,
@@ -79,7 +86,7 @@ def check_issuer(trace: Trace, claims: Mapping[str, Any], expected: str, section
     iss = claims.get("iss")
     trace.check(
         section,
-        _name("iss equals {}", expected, json=True),
+        _ISSUER_NAMES.get_name(expected),
         isinstance(iss, str) and iss == expected,
         (lambda: f"iss = {as_evidence(iss)}") if iss.__class__ is str else f"iss = {as_evidence(iss)}",
         InvalidIssuer,
@@ -101,11 +108,11 @@ def check_audience(
 ) -> None:
     """``aud`` contains ``expected`` (RFC 7519 §4.1.3, RFC 8725 §3.9); with ``trusted``, every other
     audience must be one of them too (OIDC Core §3.1.3.7 step 3)."""
-    auds = audiences(claims)
-    ok = auds is not None and expected in auds
     aud = claims.get("aud")
+    auds = [aud] if aud.__class__ is str else audiences(claims)
+    ok = auds is not None and expected in auds
     evidence = (lambda: f"aud = {as_evidence(aud)}") if aud.__class__ is str else f"aud = {as_evidence(aud)}"
-    trace.check(section, _name("aud contains {}", expected, json=True), ok, evidence, InvalidAudience)
+    trace.check(section, _AUDIENCE_NAMES.get_name(expected), ok, evidence, InvalidAudience)
     if trusted is not None and auds is not None:
         extra = [a for a in auds if a != expected and a not in trusted]
         trace.check(section, "no untrusted extra audience", not extra, f"untrusted {extra}" if extra else "none", InvalidAudience)
@@ -113,27 +120,33 @@ def check_audience(
 
 def check_numeric(trace: Trace, claims: Mapping[str, Any], name: str, section: str, *, required: bool) -> float | None:
     """A time claim is a NumericDate (a JSON number) when present, and present when required."""
-    if name not in claims:
+    value = claims.get(name, _ABSENT)
+    if value.__class__ is int and -1e15 < value < 1e15:  # what JSON gives for a time: decided at once
+        trace.check(section, _NUMERIC_NAMES[name], True, lambda: f"{name} = {int.__repr__(value)}")
+        return float(value)
+    if value is _ABSENT:
         trace.check(section, f"{name} present", not required, "absent", MissingClaim)
         return None
-    value = claims[name]
-    trace.check(
-        section, _name("{} is a NumericDate", name), is_numeric_date(value), _immutable_evidence(name, value), InvalidClaim
-    )
+    trace.check(section, _NUMERIC_NAMES.get_name(name), is_numeric_date(value), _immutable_evidence(name, value), InvalidClaim)
     return float(value)
 
 
-@lru_cache(maxsize=512)
-def _cached_name(template: str, value: Any, as_json: bool) -> str:
-    return template.format(as_evidence(value) if as_json else value)
+_ABSENT = object()
 
 
-def _name(template: str, value: Any, *, json: bool = False) -> str:
-    """A row's name, ``template`` filled with ``value`` (as JSON when ``json``), made once per distinct
-    pair: a validator's names depend on its configuration, not on the token."""
-    if value.__class__ in (str, int):
-        return _cached_name(template, value, json)
-    return template.format(as_evidence(value) if json else value)
+_NUMERIC_NAMES = RowNames("{} is a NumericDate")
+_STRING_NAMES = RowNames("{} is a non-empty string")
+_ISSUER_NAMES = RowNames("iss equals {}", as_json=True)
+_AUDIENCE_NAMES = RowNames("aud contains {}", as_json=True)
+_REQUIRED_NAMES = RowNames("required claims present: {}")
+_EXP_NAMES = RowNames("now is before exp (+{}s leeway, " + POLICY + ")")
+_EXP_MAX_NAMES = RowNames("exp at most {}s from now")
+_NBF_NAMES = RowNames("now is not before nbf (-{}s leeway, " + POLICY + ")")
+_IAT_NAMES = RowNames("iat is not in the future (+{}s leeway, " + POLICY + ")")
+_AGE_NAMES = RowNames("iat is at most {}s old")
+_LIFETIME_NAMES = RowNames("lifetime exp - iat at most {}s")
+#: The set of each tuple of required names, for one C-level comparison with the claims' names.
+_REQUIRED_SETS: dict[tuple[str, ...], frozenset[str]] = {}
 
 
 @lru_cache(maxsize=256)
@@ -168,7 +181,7 @@ def check_expiry(
         now = clock.now()
         trace.check(
             section,
-            _name("now is before exp (+{}s leeway, " + POLICY + ")", leeway),
+            _EXP_NAMES.get_name(leeway),
             now < exp + leeway,
             lambda: f"now={now}, exp={int(exp)}",
             TokenExpired,
@@ -176,7 +189,7 @@ def check_expiry(
         if max_lifetime is not None:
             trace.check(
                 _policy(section),
-                _name("exp at most {}s from now", max_lifetime),
+                _EXP_MAX_NAMES.get_name(max_lifetime),
                 exp - now <= max_lifetime + leeway,
                 lambda: f"exp - now = {int(exp - now)}s",
                 InvalidIssuedAt,  # errors.py: "the token lives longer than the policy allows"
@@ -190,7 +203,7 @@ def check_not_before(trace: Trace, claims: Mapping[str, Any], clock: Clock, leew
         now = clock.now()
         trace.check(
             section,
-            _name("now is not before nbf (-{}s leeway, " + POLICY + ")", leeway),
+            _NBF_NAMES.get_name(leeway),
             now + leeway >= nbf,
             lambda: f"now={now}, nbf={int(nbf)}",
             TokenNotYetValid,
@@ -217,7 +230,7 @@ def check_issued_at(
     now = clock.now()
     trace.check(
         section,
-        _name("iat is not in the future (+{}s leeway, " + POLICY + ")", leeway),
+        _IAT_NAMES.get_name(leeway),
         iat <= now + leeway,
         lambda: f"now={now}, iat={int(iat)}",
         InvalidIssuedAt,
@@ -225,7 +238,7 @@ def check_issued_at(
     if max_age is not None:
         trace.check(
             _policy(section),
-            _name("iat is at most {}s old", max_age),
+            _AGE_NAMES.get_name(max_age),
             now - iat <= max_age + leeway,
             lambda: f"age {int(now - iat)}s",
             InvalidIssuedAt,
@@ -234,7 +247,7 @@ def check_issued_at(
         life = claims["exp"] - iat
         trace.check(
             _policy(section),
-            _name("lifetime exp - iat at most {}s", max_lifetime),
+            _LIFETIME_NAMES.get_name(max_lifetime),
             life <= max_lifetime,
             lambda: f"{int(life)}s",
             InvalidIssuedAt,
@@ -247,9 +260,12 @@ def check_string(trace: Trace, claims: Mapping[str, Any], name: str, section: st
         trace.check(section, f"{name} present", not required, "absent", MissingClaim)
         return None
     value = claims[name]
+    if value.__class__ is str and value:  # the common case: the row's evidence is formatted when read
+        trace.check(section, _STRING_NAMES[name], True, lambda: f"{name} = {as_evidence(value)}")
+        return value
     trace.check(
         section,
-        _name("{} is a non-empty string", name),
+        _STRING_NAMES.get_name(name),
         isinstance(value, str) and bool(value),
         _immutable_evidence(name, value),
         InvalidClaim,

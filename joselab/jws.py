@@ -55,7 +55,7 @@ from .keys import (
     rsa_bits,
     same_algorithm,
 )
-from .trace import Trace
+from .trace import RowNames, Trace
 
 #: Header parameter names the JOSE specs define (RFC 7515 §4.1, RFC 7516 §4.1, RFC 7518 §4.6, §4.7, §4.8,
 #: RFC 7797 excluded): RFC 7515 §4.1.11 forbids listing them in ``crit``.
@@ -67,6 +67,8 @@ JOSE_DEFINED_HEADERS = frozenset(
 )  # fmt: skip
 #: Header members through which a token would hand the verifier its own key (RFC 8725 §3.10).
 EMBEDDED_KEY_HEADERS = ("jwk", "jku", "x5u", "x5c")
+_EMBEDDED = frozenset(EMBEDDED_KEY_HEADERS)
+_EMBEDDED_NAMES = RowNames("{}no key or key URL taken from the token (jwk, jku, x5u, x5c)")
 
 #: Signature sizes fixed by the algorithm (RFC 7518 §3.2, §3.4; RFC 8032 §5.1.6; RFC 9964 §5, from
 #: FIPS 204 Table 2).
@@ -271,18 +273,21 @@ def verify_signature(
         listed = isinstance(crit, list) and "b64" in crit
         evidence = f"crit = {json.dumps(crit)[:80]}" if "crit" in header else "no crit"
         trace.check("RFC 7797 §6", f"{label}b64: false is listed in crit", listed, evidence, UnsupportedCritical)
-    for name, section in (("typ", "RFC 7515 §4.1.9"), ("cty", "RFC 7515 §4.1.10")):
-        if name in header and not isinstance(header[name], str):
-            trace.check(section, f"{label}{name} is a string", False, f"{name} = {json.dumps(header[name])[:40]}", InvalidHeader)
+    if "typ" in header and not isinstance(header["typ"], str):
+        trace.check("RFC 7515 §4.1.9", f"{label}typ is a string", False, f"typ = {json.dumps(header['typ'])[:40]}", InvalidHeader)
+    if "cty" in header and not isinstance(header["cty"], str):
+        trace.check(
+            "RFC 7515 §4.1.10", f"{label}cty is a string", False, f"cty = {json.dumps(header['cty'])[:40]}", InvalidHeader
+        )
     if "crit" in header:
         evidence = _run(lambda: check_crit(header, understood_crit))
         trace.check(
             "RFC 7515 §4.1.11", f"{label}crit: well formed, every name understood", evidence[0], evidence[1], UnsupportedCritical
         )
-    embedded = [name for name in EMBEDDED_KEY_HEADERS if name in header]
+    embedded = [] if _EMBEDDED.isdisjoint(header) else [name for name in EMBEDDED_KEY_HEADERS if name in header]
     trace.check(
         "RFC 8725 §3.10",
-        f"{label}no key or key URL taken from the token (jwk, jku, x5u, x5c)",
+        _EMBEDDED_NAMES[label],
         not embedded,
         f"header has {embedded}" if embedded else "none present",
         EmbeddedKeyRejected,
@@ -296,8 +301,8 @@ def verify_signature(
         raise KeyNotFound("kid names a trusted key", "RFC 7515 §4.1.4", str(exc)) from None
     fits, why, expected_len = _key_verdict(key, alg, allowed, binding)
     kid = key.get("kid")
-    trace.check("RFC 8725 §3.1", _key_row_name(label, alg), fits, lambda: f"kid={kid!r}: {why}", KeyNotFound)
-    length_name, signature_name = _signature_row_names(label, alg, expected_len)
+    key_name, length_name, signature_name = _row_names(label, alg, expected_len)
+    trace.check("RFC 8725 §3.1", key_name, fits, lambda: f"kid={kid!r}: {why}", KeyNotFound)
     trace.check(
         "RFC 7518 §3",
         length_name,
@@ -359,13 +364,12 @@ def _key_verdict(key: jwk.JWK, alg: str, allowed: list[str], binding: KeyBinding
 
 # The names of the key, length and signature rows depend on the algorithm, not on the token.
 @lru_cache(maxsize=256)
-def _key_row_name(label: str, alg: str) -> str:
-    return f"{label}the key kid selects is one for {alg}"
-
-
-@lru_cache(maxsize=256)
-def _signature_row_names(label: str, alg: str, expected_len: int) -> tuple[str, str]:
-    return f"{label}signature is {expected_len} bytes, as {alg} defines", f"{label}{alg} signature verifies"
+def _row_names(label: str, alg: str, expected_len: int) -> tuple[str, str, str]:
+    return (
+        f"{label}the key kid selects is one for {alg}",
+        f"{label}signature is {expected_len} bytes, as {alg} defines",
+        f"{label}{alg} signature verifies",
+    )
 
 
 _ALLOWLISTS: dict[tuple[Any, ...], tuple[list[str], str]] = {}

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from enum import StrEnum
 from json.encoder import encode_basestring as _encode_str
+from typing import Any
 
 from . import theme
 from .errors import JoselabError, ValidationError
@@ -52,6 +53,34 @@ def as_evidence(value: object, limit: int = 80) -> str:
 #: Evidence is a string, or a function of no arguments that returns it: a row's evidence is formatted
 #: only when someone reads it (a failure, a rendered trace), and reads the same either way.
 Evidence = str | Callable[[], str]
+
+
+class RowNames(dict):
+    """The row names of one template, one per configured value (an issuer, a leeway, a claim's name),
+    made the first time each is needed: a validator's names depend on its configuration, not on the
+    token, so a validation finds each name with one dictionary look-up (``names[value]``; use
+    :meth:`get_name` where the value may be unhashable). At most 256 are kept per template (joselab
+    policy: bounded memory whatever a caller configures)."""
+
+    __slots__ = ("as_json", "template")
+
+    def __init__(self, template: str, *, as_json: bool = False) -> None:
+        super().__init__()
+        self.template = template
+        self.as_json = as_json
+
+    def __missing__(self, value: Any) -> str:
+        name = self.template.format(as_evidence(value) if self.as_json else value)
+        if len(self) < 256 and value.__class__ in (str, int):
+            self[value] = name
+        return name
+
+    def get_name(self, value: Any) -> str:
+        """The name for ``value``, which may be unhashable (a list is formatted each time)."""
+        try:
+            return self[value]
+        except TypeError:
+            return self.__missing__(value)
 
 
 #: The trace whose :meth:`Trace.run` is in progress, so that a key source called from inside a

@@ -79,7 +79,7 @@ from ..errors import (
 )
 from ..jws import KeySource, verify_jws
 from ..keys import KeyBinding
-from ..trace import Trace, as_evidence
+from ..trace import RowNames, Trace, as_evidence
 
 #: RFC 9068 §4 (1): the only two spellings of the access token's media type.
 ACCESS_TOKEN_TYPES = ("at+jwt", "application/at+jwt")
@@ -95,6 +95,7 @@ DEFAULT_MAX_LIFETIME = 3600
 SCOPE_SECTION = "RFC 9068 §4, §2.2.3"
 
 _TITLE = "RFC 9068 §4: access token at the resource server"
+_SCOPE_NAMES = RowNames("authorization: scope includes {!r}")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -233,11 +234,12 @@ class AccessTokenValidator:
             if "cnf" in claims or (presented is not None and presented.is_dpop):
                 check_confirmation(trace, claims, presented)  # RFC 8705 §3, RFC 9449 §7.1, §7.2
             if required_scope is not None:
+                scope = claims.get("scope")
                 trace.check(
                     SCOPE_SECTION,
-                    f"authorization: scope includes {required_scope!r}",
+                    _SCOPE_NAMES.get_name(required_scope),
                     required_scope in scopes,
-                    f"scope = {as_evidence(claims.get('scope'))}",
+                    (lambda: f"scope = {as_evidence(scope)}") if scope.__class__ is str else f"scope = {as_evidence(scope)}",
                     InsufficientScope,
                 )
             trace.result = claims
