@@ -114,7 +114,7 @@ def check_audience(
     evidence = (lambda: f"aud = {as_evidence(aud)}") if aud.__class__ is str else f"aud = {as_evidence(aud)}"
     trace.check(section, _AUDIENCE_NAMES.get_name(expected), ok, evidence, InvalidAudience)
     if trusted is not None and auds is not None:
-        extra = [a for a in auds if a != expected and a not in trusted]
+        extra = [] if len(auds) == 1 and ok else [a for a in auds if a != expected and a not in trusted]
         trace.check(section, "no untrusted extra audience", not extra, f"untrusted {extra}" if extra else "none", InvalidAudience)
 
 

@@ -21,7 +21,7 @@ import json
 import re
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from .errors import MalformedToken, TokenTooLarge, UnexpectedTokenKind
 
@@ -48,18 +48,31 @@ def b64url_encode(data: bytes) -> str:
 
 def b64url_decode(text: str, what: str = "segment") -> bytes:
     """Decode unpadded, canonical base64url, or raise :class:`MalformedToken` naming ``what``."""
+    try:
+        raw = text.encode("ascii")
+    except (AttributeError, UnicodeEncodeError):  # not a str, or not ASCII: not base64url
+        raw = b"+"
+    tail = len(raw) % 4
+    # "+", "/" and "=" are the standard alphabet's: after the translation below they would read as
+    # data or padding, so they are refused here; every other stray character fails the strict decode.
+    if b"+" in raw or b"/" in raw or b"=" in raw or tail == 1 or (tail and _VALUE.get(text[-1], 0) & _UNUSED_BITS[tail]):
+        _refuse(text, what)
+    try:
+        return binascii.a2b_base64(raw.translate(_URL_TO_STANDARD) + _PADDING[tail], strict_mode=True)
+    except (binascii.Error, ValueError):
+        _refuse(text, what)
+        raise  # pragma: no cover - _refuse always raises
+
+
+def _refuse(text: Any, what: str) -> NoReturn:
+    """The reason ``text`` is not canonical base64url, in the order the checks are explained."""
     if not isinstance(text, str) or not _B64URL.fullmatch(text):
         raise MalformedToken(f"{what} is base64url", "RFC 7515 §2", "characters outside the base64url alphabet, or padding")
     tail = len(text) % 4
     if tail == 1:
         raise MalformedToken(f"{what} is base64url", "RFC 7515 §2", "impossible length")
-    if tail and _VALUE[text[-1]] & _UNUSED_BITS[tail]:
-        # Unused low bits set: two spellings of the same bytes (RFC 4648 §3.5: pad bits are zero).
-        raise MalformedToken(f"{what} is canonical base64url", "RFC 4648 §3.5", "non-zero trailing bits")
-    try:
-        return binascii.a2b_base64(text.encode("ascii").translate(_URL_TO_STANDARD) + _PADDING[tail])
-    except (binascii.Error, ValueError) as exc:  # pragma: no cover - the regex and length rule catch these first
-        raise MalformedToken(f"{what} is base64url", "RFC 7515 §2", str(exc)) from None
+    # Unused low bits set: two spellings of the same bytes (RFC 4648 §3.5: pad bits are zero).
+    raise MalformedToken(f"{what} is canonical base64url", "RFC 4648 §3.5", "non-zero trailing bits")
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -110,7 +123,7 @@ def loads_strict(data: bytes | str, what: str, section: str = "RFC 8259 §4", *,
         text = data
         escapes = True  # a str may hold a lone surrogate itself, escaped or not
     else:
-        raw = bytes(data)
+        raw = data if data.__class__ is bytes else bytes(data)
         # Text decoded from UTF-8 holds no surrogate (the decoder refuses them), so one can only come
         # from a \\u escape: without the two characters "\\u" in the bytes there is none to look for.
         escapes = b"\\u" in raw

@@ -68,6 +68,7 @@ JOSE_DEFINED_HEADERS = frozenset(
 #: Header members through which a token would hand the verifier its own key (RFC 8725 §3.10).
 EMBEDDED_KEY_HEADERS = ("jwk", "jku", "x5u", "x5c")
 _EMBEDDED = frozenset(EMBEDDED_KEY_HEADERS)
+_CRIT_NAMES = RowNames("{}crit: well formed, every name understood")
 _EMBEDDED_NAMES = RowNames("{}no key or key URL taken from the token (jwk, jku, x5u, x5c)")
 
 #: Signature sizes fixed by the algorithm (RFC 7518 §3.2, §3.4; RFC 8032 §5.1.6; RFC 9964 §5, from
@@ -151,6 +152,18 @@ def check_crit(header: Mapping[str, Any], understood: Collection[str]) -> str:
     return f"crit = {json.dumps(crit)}, all understood"
 
 
+def _crit_understood(crit: Any, header: Mapping[str, Any], understood: Collection[str]) -> bool:
+    """The common case of :func:`check_crit`, decided without formatting anything: a non-empty list
+    of distinct names, each present, understood and none a JOSE name. False sends the header to
+    :func:`check_crit`, which names what is wrong (or accepts it)."""
+    if crit.__class__ is not list or not crit:
+        return False
+    for name in crit:
+        if name.__class__ is not str or name not in header or name not in understood or name in JOSE_DEFINED_HEADERS:
+            return False
+    return len(set(crit)) == len(crit)
+
+
 def select_key(keys: KeySource, header: Mapping[str, Any], *, allow_secret_with_public: bool = False) -> jwk.JWK:
     """The trusted key for this header: by ``kid`` (RFC 7515 §4.1.4), or the only key when the set has
     one and the header names none. A ``kid`` that is present must be a string (``null`` is not "no
@@ -165,14 +178,14 @@ def select_key(keys: KeySource, header: Mapping[str, Any], *, allow_secret_with_
         if key is None:
             raise KeyNotFound("kid names a trusted key", section, f"kid = {kid!r} unknown")
         return key
-    candidates = list(keys["keys"])
-    if not allow_secret_with_public and mixes_secret_and_public(candidates):
+    candidates = keys["keys"]
+    if not allow_secret_with_public and len(candidates) > 1 and mixes_secret_and_public(candidates):
         raise KeyNotFound(
             "trusted keys: no secret (oct) key beside public keys", "joselab policy; RFC 8725 §2.1", MIXED_KEYS_MESSAGE
         )
     if kid is None:
         if len(candidates) == 1:
-            return candidates[0]
+            return next(iter(candidates))
         raise KeyNotFound("kid names a trusted key", section, f"no kid, and {len(candidates)} trusted keys")
     for key in candidates:
         if key.get("kid") == kid:
@@ -280,10 +293,15 @@ def verify_signature(
             "RFC 7515 §4.1.10", f"{label}cty is a string", False, f"cty = {json.dumps(header['cty'])[:40]}", InvalidHeader
         )
     if "crit" in header:
-        evidence = _run(lambda: check_crit(header, understood_crit))
-        trace.check(
-            "RFC 7515 §4.1.11", f"{label}crit: well formed, every name understood", evidence[0], evidence[1], UnsupportedCritical
-        )
+        crit = header["crit"]
+        if _crit_understood(crit, header, understood_crit):
+            listed = tuple(crit)  # the row shows the names that were checked
+            trace.check(
+                "RFC 7515 §4.1.11", _CRIT_NAMES[label], True, lambda: f"crit = {json.dumps(list(listed))}, all understood"
+            )
+        else:
+            evidence = _run(lambda: check_crit(header, understood_crit))
+            trace.check("RFC 7515 §4.1.11", _CRIT_NAMES.get_name(label), evidence[0], evidence[1], UnsupportedCritical)
     embedded = [] if _EMBEDDED.isdisjoint(header) else [name for name in EMBEDDED_KEY_HEADERS if name in header]
     trace.check(
         "RFC 8725 §3.10",

@@ -45,6 +45,8 @@ def as_evidence(value: object, limit: int = 80) -> str:
         text = _encode_str(value)  # what json.dumps(value, ensure_ascii=False) writes, without its set-up
     elif kind is int:
         text = int.__repr__(value)
+    elif value is None:
+        text = "null"
     else:
         text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -306,6 +306,7 @@ class OBVerifier:
         self.accepted_cty = tuple(accepted_cty)
         self.binding = binding  # RFC 8725 §3.1: the one algorithm of each key (joselab.keys.KeyBinding)
         self._static_keys = keys
+        self._memo: tuple[tuple[Any, ...], _HeaderRows] | None = None
         self._keystores: dict[str, KeystoreKeys] = {}
         if network is not None:
             for name, anchor in self.anchors.items():
@@ -322,16 +323,28 @@ class OBVerifier:
         store = self._keystores.get(header.get(OB_TAN))  # type: ignore[arg-type]
         return store(header) if store is not None else None
 
+    def _rows(self) -> _HeaderRows:
+        # The rows' names follow from the configuration, which rarely changes: the last one is kept
+        # here, so a validation does not hash the profile and the participant to find them.
+        config = (self.profile, self.expected, self.leeway, tuple(self.anchors), tuple(self.accepted_cty))
+        memo = self._memo
+        if memo is not None and memo[0] == config:  # each member is compared by identity first
+            return memo[1]
+        rows = _header_rows(*config)
+        self._memo = (config, rows)
+        return rows
+
     def check_header(self, trace: Trace, parsed: CompactJWS) -> None:
         """The profile's rules on the protected header, each a row (OB R/W v3.1 Message Signing)."""
         header = parsed.header
-        rows = _header_rows(self.profile, self.expected, self.leeway, tuple(self.anchors), tuple(self.accepted_cty))
-        extra = sorted(set(header) - rows.allowed_members)
+        rows = self._rows()
+        extra = [] if rows.allowed_members.issuperset(header) else sorted(set(header) - rows.allowed_members)
+        count = len(header)
         trace.check(
             rows.header_section,
             "header has only the members the profile specifies",
             not extra,
-            f"unexpected {extra}" if extra else f"{len(header)} members",
+            f"unexpected {extra}" if extra else lambda: f"{count} members",
             InvalidHeader,
         )
         kid = header.get("kid")
