@@ -86,7 +86,7 @@ def check_issuer(trace: Trace, claims: Mapping[str, Any], expected: str, section
     iss = claims.get("iss")
     trace.check(
         section,
-        _ISSUER_NAMES.get_name(expected),
+        _ISSUER_NAMES[expected],
         isinstance(iss, str) and iss == expected,
         (lambda: f"iss = {as_evidence(iss)}") if iss.__class__ is str else f"iss = {as_evidence(iss)}",
         InvalidIssuer,
@@ -112,7 +112,7 @@ def check_audience(
     auds = [aud] if aud.__class__ is str else audiences(claims)
     ok = auds is not None and expected in auds
     evidence = (lambda: f"aud = {as_evidence(aud)}") if aud.__class__ is str else f"aud = {as_evidence(aud)}"
-    trace.check(section, _AUDIENCE_NAMES.get_name(expected), ok, evidence, InvalidAudience)
+    trace.check(section, _AUDIENCE_NAMES[expected], ok, evidence, InvalidAudience)
     if trusted is not None and auds is not None:
         extra = [] if len(auds) == 1 and ok else [a for a in auds if a != expected and a not in trusted]
         trace.check(section, "no untrusted extra audience", not extra, f"untrusted {extra}" if extra else "none", InvalidAudience)
@@ -181,7 +181,7 @@ def check_expiry(
         now = clock.now()
         trace.check(
             section,
-            _EXP_NAMES.get_name(leeway),
+            _EXP_NAMES[leeway],
             now < exp + leeway,
             lambda: f"now={now}, exp={int(exp)}",
             TokenExpired,
@@ -189,7 +189,7 @@ def check_expiry(
         if max_lifetime is not None:
             trace.check(
                 _policy(section),
-                _EXP_MAX_NAMES.get_name(max_lifetime),
+                _EXP_MAX_NAMES[max_lifetime],
                 exp - now <= max_lifetime + leeway,
                 lambda: f"exp - now = {int(exp - now)}s",
                 InvalidIssuedAt,  # errors.py: "the token lives longer than the policy allows"
@@ -203,7 +203,7 @@ def check_not_before(trace: Trace, claims: Mapping[str, Any], clock: Clock, leew
         now = clock.now()
         trace.check(
             section,
-            _NBF_NAMES.get_name(leeway),
+            _NBF_NAMES[leeway],
             now + leeway >= nbf,
             lambda: f"now={now}, nbf={int(nbf)}",
             TokenNotYetValid,
@@ -230,7 +230,7 @@ def check_issued_at(
     now = clock.now()
     trace.check(
         section,
-        _IAT_NAMES.get_name(leeway),
+        _IAT_NAMES[leeway],
         iat <= now + leeway,
         lambda: f"now={now}, iat={int(iat)}",
         InvalidIssuedAt,
@@ -238,7 +238,7 @@ def check_issued_at(
     if max_age is not None:
         trace.check(
             _policy(section),
-            _AGE_NAMES.get_name(max_age),
+            _AGE_NAMES[max_age],
             now - iat <= max_age + leeway,
             lambda: f"age {int(now - iat)}s",
             InvalidIssuedAt,
@@ -247,7 +247,7 @@ def check_issued_at(
         life = claims["exp"] - iat
         trace.check(
             _policy(section),
-            _LIFETIME_NAMES.get_name(max_lifetime),
+            _LIFETIME_NAMES[max_lifetime],
             life <= max_lifetime,
             lambda: f"{int(life)}s",
             InvalidIssuedAt,

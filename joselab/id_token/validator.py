@@ -74,7 +74,7 @@ from ..jwe import decrypt_jwe
 from ..jws import KeySource, select_key, verify_jws
 from ..keys import KeyBinding
 from ..parties.store import ReplayStore
-from ..trace import Evidence, Trace, as_evidence
+from ..trace import Evidence, RowNames, Trace, as_evidence
 
 #: joselab policy (OIDC Core §3.1.3.7 (10) leaves the acceptable ``iat`` range to the client and sets
 #: no bound on ``exp - iat``): a larger ``max_lifetime`` is a named leniency and shows in the trace.
@@ -136,7 +136,9 @@ def _secret_key(secret: str) -> jwk.JWK:
 
 # -- the client-side validator --------------------------------------------------------------------
 _REQUIRED = ("iss", "sub", "aud", "exp", "iat")
+_REQUIRED_SET = frozenset(_REQUIRED)
 _REQUIRED_ROW = "required claims present: " + ", ".join(_REQUIRED)
+_AZP_NAMES = RowNames("azp equals the client_id {}", as_json=True)
 
 
 @lru_cache(maxsize=64)
@@ -336,7 +338,7 @@ class IdTokenValidator:
             InvalidType,
         )
         claims = parsed.claims()
-        missing = [n for n in _REQUIRED if n not in claims]
+        missing = [] if claims.keys() >= _REQUIRED_SET else [n for n in _REQUIRED if n not in claims]
         trace.check(
             "OIDC Core §2",
             _REQUIRED_ROW,
@@ -365,16 +367,10 @@ class IdTokenValidator:
             _STEPS[4],
             "azp is a StringOrURI (no extension in use defines more)",
             isinstance(azp, str) and bool(azp),
-            f"azp = {as_evidence(azp)}",
+            _late("azp", azp),
             InvalidClaim,
         )
-        trace.check(
-            _STEPS[5],
-            f"azp equals the client_id {as_evidence(self.client_id)}",
-            azp == self.client_id,
-            f"azp = {as_evidence(azp)}",
-            InvalidAudience,
-        )
+        trace.check(_STEPS[5], _AZP_NAMES.get_name(self.client_id), azp == self.client_id, _late("azp", azp), InvalidAudience)
         return claims
 
     def _key_for(self, header: Mapping[str, Any]) -> jwk.JWK | None:
