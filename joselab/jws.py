@@ -356,27 +356,47 @@ def _judge_key(key: jwk.JWK, alg: str, allowed: list[str], binding: KeyBinding) 
     return fits, why, _signature_bytes(alg, key) if fits else 0
 
 
-#: Verdicts of :func:`_judge_key` for the default binding, by the algorithm, the allowlist and the
-#: key's exact members (all of them, in order: any change is another entry): a verifier asks about
-#: the same few keys on every call. At most 256 are kept, the oldest going first (joselab policy).
-_VERDICTS: dict[tuple[Any, ...], tuple[bool, str, int]] = {}
-_VERDICTS_LOCK = threading.Lock()
+#: What this module decided about each key object it was given, found by the object itself (its
+#: identity) while its members are the ones it had then: the verdicts of :func:`_judge_key` for the
+#: default binding, by algorithm and allowlist, and the prepared ``cryptography`` key for each
+#: algorithm. A verifier asks about the same few key objects on every call; a key whose members
+#: changed, or another object with the same members, is a new entry, and a key with a list or an
+#: object among its members (``key_ops``, ``x5c``) is not kept. At most 256 keys are kept, the oldest
+#: going first (joselab policy); an entry holds its key, so an identity is never reused meanwhile.
+_SEEN: dict[int, tuple[Any, dict[str, Any], dict[Any, Any]]] = {}
+_SEEN_LOCK = threading.Lock()
+_PLAIN_MEMBERS = (str, int, bool)
+
+
+def _memo(key: Any) -> dict[Any, Any] | None:
+    entry = _SEEN.get(id(key))
+    if entry is not None and entry[0] is key and dict.__eq__(entry[1], key):
+        return entry[2]
+    if not isinstance(key, dict):
+        return None
+    members = dict(key)
+    for value in members.values():
+        if value.__class__ not in _PLAIN_MEMBERS:
+            return None
+    memo: dict[Any, Any] = {}
+    with _SEEN_LOCK:
+        _SEEN.pop(id(key), None)  # a changed key: its old entry goes
+        while len(_SEEN) >= 256:
+            del _SEEN[next(iter(_SEEN))]
+        _SEEN[id(key)] = (key, members, memo)
+    return memo
 
 
 def _key_verdict(key: jwk.JWK, alg: str, allowed: list[str], binding: KeyBinding) -> tuple[bool, str, int]:
     if binding is not _DEFAULT_BINDING:  # a configured binding is judged every time
         return _judge_key(key, alg, allowed, binding)
-    cache_key = (alg, tuple(allowed), *key.items())
-    try:
-        found = _VERDICTS.get(cache_key)
-    except TypeError:  # a member whose value is a list (key_ops, x5c): not kept
+    memo = _memo(key)
+    if memo is None:
         return _judge_key(key, alg, allowed, binding)
+    cache_key = (alg, tuple(allowed))
+    found = memo.get(cache_key)
     if found is None:
-        found = _judge_key(key, alg, allowed, binding)
-        with _VERDICTS_LOCK:
-            while len(_VERDICTS) >= 256:
-                del _VERDICTS[next(iter(_VERDICTS))]
-            _VERDICTS[cache_key] = found
+        found = memo[cache_key] = _judge_key(key, alg, allowed, binding)
     return found
 
 
@@ -440,6 +460,25 @@ def _der(signature: bytes) -> bytes:
     return encode_dss_signature(int.from_bytes(signature[:half], "big"), int.from_bytes(signature[half:], "big"))
 
 
+_SLOW = "jwcrypto's JWA decides"  # the plan of a key that is not verified directly
+_WRONG_CURVE = "another curve"  # an EC key on another curve than alg's: no signature of alg verifies
+
+
+def _direct_plan(key: Any, alg: str, direct: tuple[Any, Any, Any, str]) -> tuple[Any, ...] | str:
+    """How ``key`` verifies ``alg`` directly: the prepared key, its padding or scheme and its hash;
+    :data:`_WRONG_CURVE` for an EC key on another curve; :data:`_SLOW` when jwcrypto's ``JWA`` must
+    decide (the key's ``key_ops`` or ``use`` do not allow verifying, or it is not a key of that kind)."""
+    ops = key.get("key_ops")
+    if (ops is None or (isinstance(ops, list) and "verify" in ops)) and key.get("use") in (None, "sig"):
+        public = prepared_public_key(key)
+        kind, scheme, digest, curve = direct
+        if public is not None and _is_kind(public.__class__, alg, kind):
+            if digest is None and scheme is not None and public.curve.name != curve:
+                return _WRONG_CURVE  # ECDSA is on the algorithm's own curve (RFC 7518 §3.4)
+            return (public, scheme, digest)
+    return _SLOW
+
+
 def signature_verifies(alg: str, key: jwk.JWK, signing_input: bytes, signature: bytes) -> bool:
     """Whether ``signature`` is ``alg``'s signature of ``signing_input`` under ``key``.
 
@@ -449,23 +488,26 @@ def signature_verifies(alg: str, key: jwk.JWK, signing_input: bytes, signature: 
     object of the wrong kind, goes through jwcrypto's ``JWA``, which builds and checks it each call."""
     direct = _DIRECT.get(alg)
     if direct is not None:
-        ops = key.get("key_ops")
-        if (ops is None or (isinstance(ops, list) and "verify" in ops)) and key.get("use") in (None, "sig"):
-            public = prepared_public_key(key)
-            kind, scheme, digest, curve = direct
-            if public is not None and _is_kind(public.__class__, alg, kind):
-                try:
-                    if digest is not None:  # RSASSA
-                        public.verify(signature, signing_input, scheme, digest)
-                    elif scheme is not None:  # ECDSA, on the algorithm's own curve
-                        if public.curve.name != curve:
-                            return False
-                        public.verify(_der(signature), signing_input, scheme)
-                    else:  # EdDSA
-                        public.verify(signature, signing_input)
-                except (_CryptoInvalidSignature, ValueError, TypeError):
-                    return False
-                return True
+        memo = _memo(key)
+        plan = memo.get(alg) if memo is not None else None
+        if plan is None:
+            plan = _direct_plan(key, alg, direct)
+            if memo is not None:
+                memo[alg] = plan
+        if plan.__class__ is tuple:
+            public, scheme, digest = plan
+            try:
+                if digest is not None:  # RSASSA
+                    public.verify(signature, signing_input, scheme, digest)
+                elif scheme is not None:  # ECDSA
+                    public.verify(_der(signature), signing_input, scheme)
+                else:  # EdDSA
+                    public.verify(signature, signing_input)
+            except (_CryptoInvalidSignature, ValueError, TypeError):
+                return False
+            return True
+        if plan is _WRONG_CURVE:  # no signature of alg verifies under this key
+            return False
     try:
         JWA.signing_alg(alg).verify(key, signing_input, signature)
     except (_CryptoInvalidSignature, JWException, ValueError, TypeError):

@@ -54,3 +54,30 @@ def test_rows_read_as_checks_the_same_objects_each_time():
     trace.check("S", "second", True, "x")
     assert [c.name for c in trace.checks] == ["first", "leniency opt: allowed", "second"]
     assert all(isinstance(c, Check) and c.passed for c in trace.checks) and len(trace) == 3 and trace.ok
+
+
+def test_a_key_changed_in_place_is_judged_again():
+    """The verdict and the prepared key are kept per key object only while its members are unchanged:
+    the same object given another alg (or another modulus) is judged and prepared again."""
+    key = generate_key("RS256", kid="k1")
+    other = generate_key("RS256", kid="k1")
+    token = sign_compact({"sub": "a"}, key, {"alg": "RS256", "kid": "k1"})
+    public = jwk.JWK(**{**key.export_public(as_dict=True), "alg": "RS256"})
+    keys = jwk.JWKSet()
+    keys.add(public)
+
+    def verify() -> Trace:
+        trace = Trace("t")
+        with trace.run():
+            verify_jws(trace, token, keys, ["RS256", "PS256"])
+        return trace
+
+    assert verify().ok and verify().ok  # the second time from the cache
+    public["alg"] = "PS256"
+    refused = verify()
+    assert isinstance(refused.error, KeyNotFound) and "key is for PS256, not RS256" in refused.failed.evidence
+    public["alg"] = "RS256"
+    assert verify().ok
+    public["n"] = other.export_public(as_dict=True)["n"]  # another modulus under the same object
+    changed = verify()
+    assert not changed.ok and changed.failed.name == "RS256 signature verifies"
