@@ -105,6 +105,7 @@ def _finite_float(text: str) -> float:
 _VALUE_STARTS = frozenset('{["-0123456789tfn')
 #: One strict decoder for every call (json.loads builds a new one each time it is given hooks).
 _DECODER = json.JSONDecoder(object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant, parse_float=_finite_float)
+_scan = _DECODER.scan_once  # what raw_decode calls: (value, end), or StopIteration where no value starts
 
 
 def loads_strict(data: bytes | str, what: str, section: str = "RFC 8259 §4", *, unique: str | None = None) -> Any:
@@ -137,9 +138,13 @@ def loads_strict(data: bytes | str, what: str, section: str = "RFC 8259 §4", *,
                 text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant, parse_float=_finite_float
             )
         else:
-            # raw_decode reads one value from the start; decode() also skips whitespace around it
-            # (two regex scans). Text that starts with a value and ends with it needs neither.
-            value, end = _DECODER.raw_decode(text) if text[:1] in _VALUE_STARTS else (None, -1)
+            # The scanner raw_decode calls reads one value from the start; decode() also skips
+            # whitespace around it (two regex scans). Text that starts with a value and ends with it
+            # needs neither; anything else goes to decode(), which names the error as json.loads does.
+            try:
+                value, end = _scan(text, 0) if text[:1] in _VALUE_STARTS else (None, -1)
+            except StopIteration:  # no value starts here
+                end = -1
             if end != len(text):
                 value = _DECODER.decode(text)
     except _Duplicate as dup:

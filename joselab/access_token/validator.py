@@ -65,7 +65,7 @@ from ..claims import (
     check_not_before,
     check_numeric,
     check_required,
-    check_string,
+    check_strings,
     check_typ,
     normalise_typ,
 )
@@ -227,8 +227,7 @@ class AccessTokenValidator:
                     f"exp - iat = {int(claims['exp'] - claims['iat'])}s" if "iat" in claims else "no iat",
                 )
             check_required(trace, claims, REQUIRED_CLAIMS, "RFC 9068 §2.2")
-            for name in ("sub", "client_id", "jti"):
-                check_string(trace, claims, name, "RFC 9068 §2.2")
+            check_strings(trace, claims, ("sub", "client_id", "jti"), "RFC 9068 §2.2")
             _check_optional(trace, claims)
             scopes = _check_scope_format(trace, claims)
             if "cnf" in claims or (presented is not None and presented.is_dpop):
@@ -270,5 +269,6 @@ def _check_scope_format(trace: Trace, claims: Mapping[str, Any]) -> list[str]:
         return []
     scope = claims["scope"]
     ok = isinstance(scope, str) and _SCOPE.fullmatch(scope) is not None
-    trace.check("RFC 9068 §2.2.3", "scope is a space-delimited string", ok, f"scope = {as_evidence(scope)}", InvalidClaim)
+    evidence = (lambda: f"scope = {as_evidence(scope)}") if scope.__class__ is str else f"scope = {as_evidence(scope)}"
+    trace.check("RFC 9068 §2.2.3", "scope is a space-delimited string", ok, evidence, InvalidClaim)
     return scope.split(" ")
