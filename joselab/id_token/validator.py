@@ -148,9 +148,12 @@ def _registered_alg_row(alg: str) -> str:
 
 def _late(name: str, value: Any) -> Evidence:
     """``name = <value as JSON>``, formatted when read if the value is a string or a number."""
-    if value.__class__ in (str, int, float, bool) or value is None:
+    if value.__class__ is str or value.__class__ in _SCALARS or value is None:
         return lambda: f"{name} = {as_evidence(value)}"
     return f"{name} = {as_evidence(value)}"
+
+
+_SCALARS = (int, float, bool)
 
 
 class IdTokenValidator:
@@ -329,11 +332,13 @@ class IdTokenValidator:
 
     # -- steps 2-5, on the parsed but not yet verified token ------------------------------------
     def _before_signature(self, trace: Trace, parsed: CompactJWS) -> dict[str, Any]:
-        typ = parsed.header.get("typ")
+        header = parsed.header
+        typ = header.get("typ")
         trace.check(
             "RFC 8725 §3.11",
             "typ absent or JWT (not an access token or another kind of JWT)",
-            "typ" not in parsed.header or (isinstance(typ, str) and normalise_typ(typ) == "jwt"),  # typ: null is not absent
+            # typ: null is not absent
+            "typ" not in header or typ == "JWT" or (isinstance(typ, str) and normalise_typ(typ) == "jwt"),
             _late("typ", typ),
             InvalidType,
         )
