@@ -267,7 +267,8 @@ def verify_signature(
     checks their values does so in its own row, and this one records a row only when one is not."""
     binding = binding or _DEFAULT_BINDING
     alg = header.get("alg")
-    allowed, allowlist_name = _allowlist(algorithms)
+    found = _ALLOWLISTS.get(algorithms) if algorithms.__class__ is tuple else None  # type: ignore[call-overload]
+    allowed, allowlist_name = found if found is not None else _allowlist(algorithms)
     trace.check(
         "RFC 8725 §3.1",
         f"{label}{allowlist_name}",
