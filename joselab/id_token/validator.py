@@ -277,9 +277,9 @@ class IdTokenValidator:
             self._steps_7_to_13(trace, alg, claims, nonce=nonce, max_age=max_age, acr_values=acr_values, owner=owner)
             # The curve names the hash of an EdDSA signature (at_hash and the others); look it up only
             # when one of those values was given.
-            wants_hash = access_token is not None or code is not None or state is not None
-            crv = None if not wants_hash or alg.startswith("HS") else self._key_for(parsed.header).get("crv")
-            self._hashes(trace, alg, crv, claims, access_token=access_token, code=code, state=state, front_channel=front_channel)
+            if access_token is not None or code is not None or state is not None:
+                crv = None if alg.startswith("HS") else self._key_for(parsed.header).get("crv")
+                self._hashes(trace, alg, crv, claims, access_token=access_token, code=code, state=state, front_channel=front_channel)
             if front_claims is not None:
                 same = all(n in front_claims and claims.get(n) == front_claims[n] for n in ("iss", "sub"))
                 trace.check(
