@@ -81,3 +81,15 @@ def test_a_key_changed_in_place_is_judged_again():
     public["n"] = other.export_public(as_dict=True)["n"]  # another modulus under the same object
     changed = verify()
     assert not changed.ok and changed.failed.name == "RS256 signature verifies"
+
+
+def test_row_names_are_made_once_per_value_and_bounded():
+    from joselab.trace import RowNames
+
+    names = RowNames("iss equals {}", as_json=True)
+    first = names["https://as.example"]
+    assert first == 'iss equals "https://as.example"' and names["https://as.example"] is first
+    assert names.get_name(["a", "b"]) == 'iss equals ["a", "b"]'  # unhashable: formatted, not kept
+    for i in range(300):
+        assert names[f"https://{i}.example"] == f'iss equals "https://{i}.example"'
+    assert len(names) == 256  # joselab policy: bounded, whatever a caller configures
