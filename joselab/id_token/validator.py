@@ -279,7 +279,9 @@ class IdTokenValidator:
             # when one of those values was given.
             if access_token is not None or code is not None or state is not None:
                 crv = None if alg.startswith("HS") else self._key_for(parsed.header).get("crv")
-                self._hashes(trace, alg, crv, claims, access_token=access_token, code=code, state=state, front_channel=front_channel)
+                self._hashes(
+                    trace, alg, crv, claims, access_token=access_token, code=code, state=state, front_channel=front_channel
+                )
             if front_claims is not None:
                 same = all(n in front_claims and claims.get(n) == front_claims[n] for n in ("iss", "sub"))
                 trace.check(
