@@ -75,9 +75,12 @@ class ReplayStore:
             raise ValueError("table name must be an identifier")
         self.db = db
         self.table = table
+        # WITHOUT ROWID: the table is the one B-tree of its key, the value, rather than a table of
+        # rowids beside an index of the values; an insert writes one tree fewer (about a quarter of
+        # the write here).
         db.execute(
             f"CREATE TABLE IF NOT EXISTS {table} (value TEXT PRIMARY KEY, expires_at INTEGER NOT NULL,"
-            " owner TEXT NOT NULL DEFAULT '', uses INTEGER NOT NULL DEFAULT 1)"
+            " owner TEXT NOT NULL DEFAULT '', uses INTEGER NOT NULL DEFAULT 1) WITHOUT ROWID"
         )
         db.execute(f"CREATE INDEX IF NOT EXISTS {table}_expires_at ON {table} (expires_at)")
         # One statement a use: the insert takes the place of an expired row itself, so expired rows
