@@ -173,7 +173,7 @@ def select_key(keys: KeySource, header: Mapping[str, Any], *, allow_secret_with_
     section = "RFC 7515 §4.1.4"
     if "kid" in header and not isinstance(kid, str):
         raise InvalidHeader("kid is a string", section, f"kid = {json.dumps(kid)[:40]}")
-    if callable(keys) and not isinstance(keys, jwk.JWKSet):
+    if keys.__class__ is not jwk.JWKSet and callable(keys) and not isinstance(keys, jwk.JWKSet):
         key = keys(header)
         if key is None:
             raise KeyNotFound("kid names a trusted key", section, f"kid = {kid!r} unknown")
@@ -281,12 +281,8 @@ def verify_signature(
         trace.check(
             "RFC 7797 §3", f"{label}b64 is a JSON boolean", isinstance(b64, bool), f"b64 = {json.dumps(b64)[:40]}", InvalidHeader
         )
-    if header.get("b64") is False:
-        # Without this a b64:false token with no crit passed as "no crit": RFC 7797 §6 requires b64 in crit.
-        crit = header.get("crit")
-        listed = isinstance(crit, list) and "b64" in crit
-        evidence = f"crit = {json.dumps(crit)[:80]}" if "crit" in header else "no crit"
-        trace.check("RFC 7797 §6", f"{label}b64: false is listed in crit", listed, evidence, UnsupportedCritical)
+        if b64 is False:
+            _check_b64_false(trace, header, label)
     if "typ" in header and not isinstance(header["typ"], str):
         trace.check("RFC 7515 §4.1.9", f"{label}typ is a string", False, f"typ = {json.dumps(header['typ'])[:40]}", InvalidHeader)
     if "cty" in header and not isinstance(header["cty"], str):
@@ -337,6 +333,14 @@ def verify_signature(
         InvalidSignature,
     )
     return key
+
+
+def _check_b64_false(trace: Trace, header: Mapping[str, Any], label: str) -> None:
+    # Without this a b64:false token with no crit passed as "no crit": RFC 7797 §6 requires b64 in crit.
+    crit = header.get("crit")
+    listed = isinstance(crit, list) and "b64" in crit
+    evidence = f"crit = {json.dumps(crit)[:80]}" if "crit" in header else "no crit"
+    trace.check("RFC 7797 §6", f"{label}b64: false is listed in crit", listed, evidence, UnsupportedCritical)
 
 
 _DEFAULT_BINDING = KeyBinding()
