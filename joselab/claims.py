@@ -8,7 +8,6 @@ Times are NumericDate values (RFC 7519 §2): JSON numbers, never strings or bool
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from functools import lru_cache
 from typing import Any
 
 from .clock import Clock
@@ -25,11 +24,15 @@ from .errors import (
 from .sections import POLICY, policy
 from .trace import Evidence, RowNames, Trace, as_evidence
 
+#: The bound on a NumericDate's magnitude (about 31.7 million years): beyond it a float loses whole
+#: seconds, and no real token needs it.
+_MAX_DATE = 10**15
+
 
 def is_numeric_date(value: Any) -> bool:
     """A JSON number that is not a boolean (RFC 7519 §2 NumericDate)."""
     if value.__class__ is int:  # what JSON gives for a time: the common case, decided in one comparison
-        return -1e15 < value < 1e15
+        return -_MAX_DATE < value < _MAX_DATE  # int with int: no conversion to float
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value and abs(value) < 1e15
 
 
@@ -127,7 +130,7 @@ def check_audience(
 def check_numeric(trace: Trace, claims: Mapping[str, Any], name: str, section: str, *, required: bool) -> float | None:
     """A time claim is a NumericDate (a JSON number) when present, and present when required."""
     value = claims.get(name, _ABSENT)
-    if value.__class__ is int and -1e15 < value < 1e15:  # what JSON gives for a time: decided at once
+    if value.__class__ is int and -_MAX_DATE < value < _MAX_DATE:  # what JSON gives for a time: decided at once
         trace.check(section, _NUMERIC_NAMES[name], True, lambda: f"{name} = {int.__repr__(value)}")
         return float(value)
     if value is _ABSENT:
@@ -155,9 +158,17 @@ _LIFETIME_NAMES = RowNames("lifetime exp - iat at most {}s")
 _REQUIRED_SETS: dict[tuple[str, ...], frozenset[str]] = {}
 
 
-@lru_cache(maxsize=256)
-def _policy(section: str) -> str:
-    return policy(section)  # the label depends on the section alone: made once per section
+class _PolicyLabels(dict):
+    # The label of a number joselab chose beside the section that leaves it open: it depends on the
+    # section alone, so it is made once per section (at most 256, joselab policy).
+    def __missing__(self, section: str) -> str:
+        label = policy(section)
+        if len(self) < 256:
+            self[section] = label
+        return label
+
+
+_POLICY = _PolicyLabels()
 
 
 def _immutable_evidence(name: str, value: Any) -> Evidence:
@@ -183,7 +194,7 @@ def check_expiry(
     centuries (joselab policy, shown beside the section: a stolen token is useful until it expires). ``exp - iat`` is
     :func:`check_issued_at`'s ``max_lifetime``."""
     exp = claims.get("exp")
-    if exp.__class__ is int and -1e15 < exp < 1e15:  # check_numeric's common case, without its call
+    if exp.__class__ is int and -_MAX_DATE < exp < _MAX_DATE:  # check_numeric's common case, without its call
         trace.check(section, _NUMERIC_NAMES["exp"], True, lambda: f"exp = {int.__repr__(exp)}")
     else:
         exp = check_numeric(trace, claims, "exp", section, required=required)
@@ -198,7 +209,7 @@ def check_expiry(
         )
         if max_lifetime is not None:
             trace.check(
-                _policy(section),
+                _POLICY[section],
                 _EXP_MAX_NAMES[max_lifetime],
                 exp - now <= max_lifetime + leeway,
                 lambda: f"exp - now = {int(exp - now)}s",
@@ -235,7 +246,7 @@ def check_issued_at(
     ``exp - iat`` is within ``max_lifetime``. The age and the lifetime are joselab policy: RFC 7519 §4.1.6
     sets no bound, and the section the caller cites is shown beside the label (:func:`joselab.sections.policy`)."""
     iat = claims.get("iat")
-    if iat.__class__ is int and -1e15 < iat < 1e15:  # check_numeric's common case, without its call
+    if iat.__class__ is int and -_MAX_DATE < iat < _MAX_DATE:  # check_numeric's common case, without its call
         trace.check(section, _NUMERIC_NAMES["iat"], True, lambda: f"iat = {int.__repr__(iat)}")
     else:
         iat = check_numeric(trace, claims, "iat", section, required=required)
@@ -251,16 +262,17 @@ def check_issued_at(
     )
     if max_age is not None:
         trace.check(
-            _policy(section),
+            _POLICY[section],
             _AGE_NAMES[max_age],
             now - iat <= max_age + leeway,
             lambda: f"age {int(now - iat)}s",
             InvalidIssuedAt,
         )
-    if max_lifetime is not None and is_numeric_date(claims.get("exp")):
-        life = claims["exp"] - iat
+    exp = claims.get("exp")
+    if max_lifetime is not None and ((exp.__class__ is int and -_MAX_DATE < exp < _MAX_DATE) or is_numeric_date(exp)):
+        life = exp - iat
         trace.check(
-            _policy(section),
+            _POLICY[section],
             _LIFETIME_NAMES[max_lifetime],
             life <= max_lifetime,
             lambda: f"{int(life)}s",
