@@ -57,6 +57,9 @@ def signing_input(token: str, body: bytes | None = None) -> bytes:
     return parse_jws(token, detached_payload=body).signing_input
 
 
+_BODY_ROW = f"body within {MAX_BODY_BYTES} bytes"
+
+
 def verify_detached(
     trace: Trace,
     token: str,
@@ -73,7 +76,7 @@ def verify_detached(
     is_bytes = isinstance(body, (bytes, bytearray))
     evidence = f"{len(body)} bytes" if is_bytes else f"got {type(body).__name__}: a parsed body has lost its bytes"
     trace.check("RFC 7515 Appendix F", "detached content is the exact received bytes", is_bytes, evidence, MalformedToken)
-    trace.check(_CAP, f"body within {MAX_BODY_BYTES} bytes", len(body) <= MAX_BODY_BYTES, evidence, TokenTooLarge)
+    trace.check(_CAP, _BODY_ROW, len(body) <= MAX_BODY_BYTES, evidence, TokenTooLarge)
     return verify_jws(
         trace,
         token,

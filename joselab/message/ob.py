@@ -240,6 +240,12 @@ class _HeaderRows:
     tan_name: str
     crit_section: str
     crit_name: str
+    title: str  # the trace's title, when OBVerifier.verify makes the trace
+    request_section: str
+
+
+#: The first row's name: the header that carries the signature arrived.
+_PRESENT_ROW = f"{HEADER} header is present"
 
 
 @lru_cache(maxsize=64)
@@ -268,6 +274,8 @@ def _header_rows(
         tan_name=f"{OB_TAN} is an allowlisted trust anchor {sorted(anchors)}",
         crit_section=f"{sec} (crit); RFC 7515 §4.1.11",
         crit_name=f"crit lists exactly {list(profile.crit)}",
+        title=f"{profile.section}: {HEADER} from {expected.role} {expected.iss}",
+        request_section=f"{profile.section} (request)",
     )
 
 
@@ -429,12 +437,13 @@ class OBVerifier:
 
     def verify(self, signature: str | None, body: bytes, *, trace: Trace | None = None, strict: bool = False) -> Trace:
         """Verify the ``x-jws-signature`` value ``signature`` over the received ``body`` bytes."""
+        rows = self._rows()
         if trace is None:
-            trace = Trace(f"{self.profile.section}: {HEADER} from {self.expected.role} {self.expected.iss}")
+            trace = Trace(rows.title)
         with trace.run():
             trace.check(
-                f"{self.profile.section} (request)",
-                f"{HEADER} header is present",
+                rows.request_section,
+                _PRESENT_ROW,
                 bool(signature),
                 # Any value may arrive here (a parsed header, a test's None): describe it without len().
                 f"{len(signature)} characters"
