@@ -181,6 +181,8 @@ class _Run:
 class Trace:
     """The checks one validation ran, in order, and how it ended."""
 
+    __slots__ = ("__weakref__", "_built", "_rows", "error", "result", "title")
+
     def __init__(self, title: str) -> None:
         self.title = title
         # A passing row is kept as a tuple (section, name, evidence) until someone reads the rows:
