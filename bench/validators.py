@@ -250,22 +250,24 @@ def access_token_case(workdir: Path, rounds: int, alg: str = "RS256") -> Case:
     )
 
 
-def software_statement_case(workdir: Path, rounds: int) -> Case:
-    """Scenario 1: the directory's software statement (ES256). The validator fetches the directory's
-    JWK Set on every validation; here the fetch is answered from memory (the document the directory
-    serves), so the figure is validation work, not loopback HTTP."""
-    import jwt as pyjwt
+def software_statement_case(workdir: Path, rounds: int, alg: str = "ES256") -> Case:
+    """Scenario 1: the directory's software statement, in ES256 (the demo directory's published key)
+    or PS256 (a fresh key), the two algorithms the Open Banking directory signs with. The validator
+    fetches the directory's JWK Set on every validation; here the fetch is answered from memory (the
+    document the directory serves), so the figure is validation work, not loopback HTTP."""
     from joserfc import jwt as rfc_jwt
     from joserfc.jwk import KeySet
     from jwcrypto import jwt as jw_jwt
 
     from joselab import FixedClock, RandomIds, load_jwks, public_jwks
+    from joselab.keys import generate_key
     from joselab.parties import Network
     from joselab.registration import DEMO_SOFTWARE, Client, Directory, SoftwareStatementValidator
 
     clock = FixedClock(int(time.time()))
     ids = RandomIds()
-    directory = Directory(Network(), clock=clock, ids=ids)
+    key = None if alg == "ES256" else generate_key(alg, kid=f"directory-{alg.lower()}")
+    directory = Directory(Network(), clock=clock, ids=ids, key=key, alg=alg)
     client = Client(DEMO_SOFTWARE, clock=clock, ids=ids)
     directory.enroll(DEMO_SOFTWARE, client.key, alg=client.alg)
     ssa = directory.issue_ssa(DEMO_SOFTWARE)
@@ -281,6 +283,7 @@ def software_statement_case(workdir: Path, rounds: int) -> Case:
     validator = SoftwareStatementValidator([directory.trusted()], InMemoryDirectory(), clock=clock)  # type: ignore[arg-type]
     jw_keys = load_jwks(document)
     py_key = _pyjwt_key(document["keys"][0])
+    py_decode = _pyjwt_decoder(alg)
     rfc_keys = KeySet.import_key_set(document)
     registry = rfc_jwt.JWTClaimsRegistry(
         now=None, leeway=30, iss={"essential": True, "value": directory.issuer}, iat={"essential": True}, jti={"essential": True}
@@ -290,23 +293,21 @@ def software_statement_case(workdir: Path, rounds: int) -> Case:
         return validator.validate(ssa)
 
     def jwcrypto_(i: int):
-        return jw_jwt.JWT(jwt=ssa, key=jw_keys, algs=["ES256"])
+        return jw_jwt.JWT(jwt=ssa, key=jw_keys, algs=[alg])
 
     def pyjwt_(i: int):
-        return pyjwt.decode(
-            ssa, py_key, algorithms=["ES256"], issuer=directory.issuer, options={"require": ["iss", "iat", "jti"]}
-        )
+        return py_decode(ssa, py_key, algorithms=[alg], issuer=directory.issuer, options={"require": ["iss", "iat", "jti"]})
 
     def joserfc_(i: int):
-        decoded = rfc_jwt.decode(ssa, rfc_keys, algorithms=["ES256"])
+        decoded = rfc_jwt.decode(ssa, rfc_keys, algorithms=[alg])
         registry.validate(decoded.claims)
         return decoded
 
     return Case(
-        "software statement (scenario 1), ES256",
-        "ES256, typ JWT, OB SSA claims",
+        f"software statement (scenario 1), {alg}",
+        f"{alg}, typ JWT, OB SSA claims",
         {
-            "raw": raw_check(ssa, document["keys"][0], "ES256"),
+            "raw": raw_check(ssa, document["keys"][0], alg),
             "joselab": joselab_,
             "jwcrypto": jwcrypto_,
             "PyJWT": pyjwt_,
@@ -317,7 +318,7 @@ def software_statement_case(workdir: Path, rounds: int) -> Case:
             "load_jwks builds and checks the keys each time",
             "PyJWT and joserfc check iss and the presence of iat and jti; not the OB SSA claims",
         ],
-        alg="ES256",
+        alg=alg,
     )
 
 
@@ -336,29 +337,30 @@ class MemoryReplayStore:
         return True
 
 
-def id_token_case(workdir: Path, rounds: int, store: str = "sqlite") -> Case:
+def id_token_case(workdir: Path, rounds: int, store: str = "sqlite", alg: str = "RS256") -> Case:
     """Scenario 3: the ID token (RS256) at the client. Step 11 records each nonce (replay): in the
     client's sqlite file (``store="sqlite"``, as the book's client does), or in memory
     (``store="memory"``: the same checks without the write, like with like against libraries that
     keep no store). Every round gets its own token with its own nonce; all libraries verify that
     same token."""
-    import jwt as pyjwt
     from joserfc import jwt as rfc_jwt
     from joserfc.jwk import KeySet
     from jwcrypto import jwt as jw_jwt
 
     from joselab import FixedClock, RandomIds, load_jwks, public_jwks
     from joselab.id_token import ClientRegistration, IdTokenValidator, OpenIDProvider
+    from joselab.keys import generate_key
     from joselab.parties import Database, Network, ReplayStore
 
     clock = FixedClock(int(time.time()))
-    op = OpenIDProvider(Network(), clock=clock, store_dir=workdir, ids=RandomIds())
+    signing_keys = {a: generate_key(a) for a in ("RS256", "PS256", "ES256", "Ed25519")}
+    op = OpenIDProvider(Network(), clock=clock, store_dir=workdir, ids=RandomIds(), signing_keys=signing_keys)
     client_id = "client.example"
-    op.register(ClientRegistration(client_id, ("https://client.example/cb",)))
+    op.register(ClientRegistration(client_id, ("https://client.example/cb",), id_token_signed_response_alg=alg))
     ids = RandomIds()
     nonces = [ids.token(16) for _ in range(rounds)]
-    tokens = [op.issue_id_token(client_id, nonce=n) for n in nonces]
-    document = public_jwks(op.key)
+    tokens = [op.issue_id_token(client_id, nonce=n, alg=alg) for n in nonces]
+    document = public_jwks(op.signing_keys[alg])
     db = Database(workdir / "nonces.sqlite")
     nonce_store = ReplayStore(db, "seen_nonce") if store == "sqlite" else MemoryReplayStore()
     validator = IdTokenValidator(
@@ -367,9 +369,11 @@ def id_token_case(workdir: Path, rounds: int, store: str = "sqlite") -> Case:
         keys=load_jwks(document),
         clock=clock,
         nonce_store=nonce_store,  # type: ignore[arg-type]
+        id_token_signed_response_alg=alg,
     )
     jw_keys = load_jwks(document)
     py_key = _pyjwt_key(document["keys"][0])
+    py_decode = _pyjwt_decoder(alg)
     rfc_keys = KeySet.import_key_set(document)
     base = {"iss": {"essential": True, "value": op.issuer}, "aud": {"essential": True, "value": client_id}}
 
@@ -377,13 +381,13 @@ def id_token_case(workdir: Path, rounds: int, store: str = "sqlite") -> Case:
         return validator.validate(tokens[i], nonce=nonces[i])
 
     def jwcrypto_(i: int):
-        return jw_jwt.JWT(jwt=tokens[i], key=jw_keys, algs=["RS256"])
+        return jw_jwt.JWT(jwt=tokens[i], key=jw_keys, algs=[alg])
 
     def pyjwt_(i: int):
-        claims = pyjwt.decode(
+        claims = py_decode(
             tokens[i],
             py_key,
-            algorithms=["RS256"],
+            algorithms=[alg],
             audience=client_id,
             issuer=op.issuer,
             options={"require": ["iss", "sub", "aud", "exp", "iat"]},
@@ -393,7 +397,7 @@ def id_token_case(workdir: Path, rounds: int, store: str = "sqlite") -> Case:
         return claims
 
     def joserfc_(i: int):
-        decoded = rfc_jwt.decode(tokens[i], rfc_keys, algorithms=["RS256"])
+        decoded = rfc_jwt.decode(tokens[i], rfc_keys, algorithms=[alg])
         rfc_jwt.JWTClaimsRegistry(leeway=60, nonce={"essential": True, "value": nonces[i]}, **base).validate(decoded.claims)
         return decoded
 
@@ -402,7 +406,7 @@ def id_token_case(workdir: Path, rounds: int, store: str = "sqlite") -> Case:
         op.db.close()
 
     calls: dict[str, Call] = {
-        "raw": _raw_each(tokens, document["keys"][0], "RS256"),
+        "raw": _raw_each(tokens, document["keys"][0], alg),
         "joselab": joselab_,
         "jwcrypto": jwcrypto_,
         "PyJWT": pyjwt_,
@@ -416,8 +420,8 @@ def id_token_case(workdir: Path, rounds: int, store: str = "sqlite") -> Case:
 
     where = "nonce written to sqlite" if store == "sqlite" else "nonce kept in memory"
     return Case(
-        f"ID token (scenario 3), RS256, {where}",
-        "RS256, Core §2 claims, fresh nonce each round",
+        f"ID token (scenario 3), {alg}, {where}",
+        f"{alg}, Core §2 claims, fresh nonce each round",
         calls,
         notes=[
             "joselab's step 11 writes each nonce to a sqlite replay store (a real file)"
@@ -426,13 +430,21 @@ def id_token_case(workdir: Path, rounds: int, store: str = "sqlite") -> Case:
             "PyJWT and joserfc are given iss, aud and the nonce to compare; no replay store, azp, acr or auth_time checks",
         ],
         close=close,
-        alg="RS256",
-        compare_with="ID token (scenario 3), RS256, nonce kept in memory" if store == "sqlite" else "",
+        alg=alg,
+        compare_with=f"ID token (scenario 3), {alg}, nonce kept in memory" if store == "sqlite" else "",
     )
 
 
-def id_token_memory_case(workdir: Path, rounds: int) -> Case:
-    return id_token_case(workdir, rounds, store="memory")
+def id_token_memory_case(workdir: Path, rounds: int, alg: str = "RS256") -> Case:
+    return id_token_case(workdir, rounds, store="memory", alg=alg)
+
+
+def _by_alg(make: Callable[..., Case], alg: str) -> Callable[[Path, int], Case]:
+    def made(workdir: Path, rounds: int) -> Case:
+        return make(workdir, rounds, alg=alg)
+
+    made.__name__ = f"{make.__name__}_{alg}"
+    return made
 
 
 def _raw_each(tokens: list[str], public_jwk: dict[str, Any], alg: str) -> Call:
@@ -481,21 +493,19 @@ def message_signature_case(workdir: Path, rounds: int) -> Case:
     )
 
 
-def _access_token(alg: str) -> Callable[[Path, int], Case]:
-    def make(workdir: Path, rounds: int) -> Case:
-        return access_token_case(workdir, rounds, alg)
+#: The four algorithms of the issue: RS256, PS256, ES256 and Ed25519.
+ALGORITHMS = ("RS256", "PS256", "ES256", "Ed25519")
 
-    make.__name__ = f"access_token_case_{alg}"
-    return make
-
-
-#: Every scenario in the algorithm its demo uses, and scenario 2 (whose AS takes any key) in each of
-#: the four algorithms of the issue: RS256, PS256, ES256 and Ed25519.
+#: Every scenario validator in each algorithm its profile allows, of those four: the software
+#: statement in ES256 and PS256 (the Open Banking directory's two, SSA_ALGORITHMS); the access token
+#: and the ID token (whose issuers take any key) in all four, the ID token with its nonce kept in
+#: memory, and once more in RS256 with the book's sqlite replay store; the OB message signature in
+#: PS256, the one algorithm its profile allows (OB_ALGORITHMS).
 CASES = (
-    software_statement_case,
-    *(_access_token(alg) for alg in ("RS256", "PS256", "ES256", "Ed25519")),
-    id_token_case,
-    id_token_memory_case,
+    *(_by_alg(software_statement_case, alg) for alg in ("ES256", "PS256")),
+    *(_by_alg(access_token_case, alg) for alg in ALGORITHMS),
+    _by_alg(id_token_case, "RS256"),
+    *(_by_alg(id_token_memory_case, alg) for alg in ALGORITHMS),
     message_signature_case,
 )
 
