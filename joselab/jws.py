@@ -226,7 +226,8 @@ def verify_jws(
     except ValidationError as exc:
         trace.note_failure(exc)
         raise
-    trace.check("RFC 7515 §7.1", "compact JWS: three base64url parts, header a JSON object", True, f"{len(token)} characters")
+    length = len(token)
+    trace.check("RFC 7515 §7.1", "compact JWS: three base64url parts, header a JSON object", True, lambda: f"{length} characters")
     if check_header is not None:
         check_header(parsed)
     verify_signature(
