@@ -37,6 +37,7 @@ import os
 import tempfile
 import time
 import tracemalloc
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -289,11 +290,20 @@ def decompression_bomb(
 ) -> str:
     """A compact JWE with ``zip: DEF`` whose plaintext is ``size`` zero bytes: about a thousand times
     smaller compressed (22 MiB fits in a 30 KB token). Anyone can encrypt to a public key, so anyone
-    can send one; the recipient decompresses before any signature inside can be checked."""
-    token = jwe.JWE(bytes(size), protected=json.dumps({"alg": alg, "enc": enc, "zip": "DEF", "cty": "JWT"}))
-    token.allowed_algs = [alg, enc]
-    token.add_recipient(recipient)
-    return token.serialize(compact=True)
+    can send one; the recipient decompresses before any signature inside can be checked.
+
+    Made with jwcrypto's algorithms, step by step (RFC 7516 §5.1), so that the plaintext is
+    compressed once: jwcrypto's ``JWE`` object compresses it again when a key agreement adds ``epk``
+    to the protected header, and 22 MiB is worth compressing once."""
+    header: dict[str, Any] = {"alg": alg, "enc": enc, "zip": "DEF", "cty": "JWT"}
+    keymgmt, cipher = JWA.keymgmt_alg(alg), JWA.encryption_alg(enc)
+    wrapped = keymgmt.wrap(recipient, cipher.wrap_key_size, None, header)
+    header.update(wrapped.get("header", {}))  # ECDH-ES: the ephemeral public key
+    protected = b64url_encode(json.dumps(header, separators=(",", ":"), sort_keys=True).encode("utf-8"))
+    deflated = zlib.compress(bytes(size))[2:-4]  # raw DEFLATE (RFC 1951): no zlib header, no checksum
+    iv, ciphertext, tag = cipher.encrypt(wrapped["cek"], protected.encode("ascii"), deflated)
+    parts = (wrapped.get("ek", b""), iv, ciphertext, tag)
+    return ".".join([protected, *(b64url_encode(part) for part in parts)])
 
 
 def pbes2_p2c_bomb(p2c: int, *, alg: str = "PBES2-HS256+A128KW", enc: str = "A128GCM") -> str:
