@@ -300,7 +300,7 @@ def decompression_bomb(
     wrapped = keymgmt.wrap(recipient, cipher.wrap_key_size, None, header)
     header.update(wrapped.get("header", {}))  # ECDH-ES: the ephemeral public key
     protected = b64url_encode(json.dumps(header, separators=(",", ":"), sort_keys=True).encode("utf-8"))
-    deflated = zlib.compress(bytes(size))[2:-4]  # raw DEFLATE (RFC 1951): no zlib header, no checksum
+    deflated = zlib.compress(bytes(size))[2:-4]  # DEFLATE, as "DEF" names it (RFC 7516 §4.1.3): no zlib wrapper
     iv, ciphertext, tag = cipher.encrypt(wrapped["cek"], protected.encode("ascii"), deflated)
     parts = (wrapped.get("ek", b""), iv, ciphertext, tag)
     return ".".join([protected, *(b64url_encode(part) for part in parts)])
