@@ -91,6 +91,13 @@ def _empty() -> nbformat.NotebookNode:
     return nb
 
 
+def _report(cell) -> dict:
+    """The last cell's JSON line. The kernel may send a print in more than one stream message (the
+    text, then its newline), so the cell's stream outputs are joined before the line is read."""
+    text = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
+    return json.loads(text.strip().splitlines()[-1])
+
+
 def _cell_seconds(cell) -> float | None:
     timing = cell.get("metadata", {}).get("execution", {})
     try:
@@ -136,7 +143,7 @@ def measure(notebook_dir: Path, runs: int) -> dict:
         for path in paths:
             seconds, nb = execute(_instrumented(path), notebook_dir)
             wall[path.name].append(seconds)
-            report = json.loads(nb.cells[-1].outputs[-1]["text"])
+            report = _report(nb.cells[-1])
             crypto[path.name].append(report["seconds"])
             calls[path.name] = report["calls"]
             # The slowest cell of the notebook itself (the added first and last cells left out).
