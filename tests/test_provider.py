@@ -27,16 +27,18 @@ def lab():
     assert not lab.provider.running
 
 
-@pytest.fixture(scope="module")
-def loose_lab():
-    """A provider that publishes keys without alg and signs with EdDSA, as some real ones do."""
+def _loose_options():
     clients = [ClientConfig("rp-rs256", "RS256"), ClientConfig("rp-eddsa", "EdDSA")]
     resources = [ResourceConfig("https://api.example/rs256", "RS256"), ResourceConfig("https://api.example/eddsa", "EdDSA")]
-    with (
-        tempfile.TemporaryDirectory() as d,
-        start_lab(d, algorithms=("RS256", "Ed25519"), clients=clients, resources=resources, publish_alg=False) as lab,
-    ):
-        yield lab
+    return {"algorithms": ("RS256", "Ed25519"), "clients": clients, "resources": resources, "publish_alg": False}
+
+
+@pytest.fixture(scope="module")
+def loose_lab(lab):
+    """A provider that publishes keys without alg and signs with EdDSA, as some real ones do; it runs
+    in the Node process of ``lab`` (as in chapter 7), a provider of its own all the same."""
+    with tempfile.TemporaryDirectory() as d, start_lab(d, alongside=lab, **_loose_options()) as loose:
+        yield loose
 
 
 def test_discovery_from_the_issuer_url_alone(lab):
@@ -189,3 +191,41 @@ def test_a_provider_that_cannot_start_is_a_joselab_error():
             provider.start()
         assert "did not start" in str(err.value)
         assert not provider.running
+
+
+def test_a_provider_alongside_another_is_a_provider_of_its_own(lab):
+    # Same Node process, separate issuer, port, keys and clients; each stops on its own, and the
+    # process ends with the last of its providers.
+    from joselab.errors import JoselabError
+    from joselab.keys import generate_key
+    from joselab.parties.oidc_provider import NodeOidcProvider
+
+    with tempfile.TemporaryDirectory() as d1, tempfile.TemporaryDirectory() as d2, tempfile.TemporaryDirectory() as d3:
+        first = start_lab(d1, algorithms=("ES256",))
+        second = start_lab(d2, alongside=first, **_loose_options())
+        node = first.provider._node
+        assert second.provider._node is node and second.issuer != first.issuer
+        first_keys, second_keys = first.key_source(), second.key_source()
+        assert first_keys.discover().ok and second_keys.discover().ok
+        assert [k["alg"] for k in first_keys.keyset["keys"]] == ["ES256"]
+        assert all("alg" not in k for k in second_keys.keyset["keys"])
+        # A configuration oidc-provider refuses is an error for that provider alone.
+        refused = NodeOidcProvider(d3, algorithms=("RS256",), keys={"RS256": generate_key("HS256")}, clients=[], resources=[])
+        with pytest.raises(JoselabError) as err:
+            refused.start(alongside=first.provider)
+        assert "did not start" in str(err.value) and not refused.running
+        # The process has one clock: a provider on another one is refused.
+        frozen = NodeOidcProvider(d3, algorithms=("RS256",), fixed_time=1767225600)
+        with pytest.raises(JoselabError):
+            frozen.start(alongside=first.provider)
+        first.close()
+        assert not first.provider.running and second.provider.running and node.alive
+        with first.provider.fetcher() as trusting_first:  # its port no longer answers
+            assert not DiscoveredKeys(first.issuer, fetcher=trusting_first).discover().ok
+        token = second.client_credentials("rp-rs256", "https://api.example/rs256").access_token
+        keys = second.key_source(key_algorithms={"RSA": "RS256"})
+        assert second.access_token_validator("https://api.example/rs256", algorithms=("RS256",), keys=keys).validate(token).ok
+        second.close()
+        assert not second.provider.running
+        node.proc.wait(timeout=5)
+        assert not node.alive

@@ -364,11 +364,17 @@ def test_fresh_replay_store_is_a_new_store_each_time(tmp_path):
         assert not store.first_use("n-1", DEMO_EPOCH + 60, DEMO_EPOCH)  # a real store: the replay is seen
         assert store.db.path.exists() and store.db.path.parent.parent == tmp_path  # a real sqlite file
         first = store.table
+        with fresh_replay_store("seen_nonce", tmp_path) as nested:  # a try within a try: another table
+            assert nested.table != first and nested.first_use("n-1", DEMO_EPOCH + 60, DEMO_EPOCH)
+        assert not store.first_use("n-1", DEMO_EPOCH + 60, DEMO_EPOCH)  # the nested try left it alone
+    assert len(store) == 0  # emptied when its block ends
     with fresh_replay_store("seen_nonce", tmp_path) as store:
         assert store.first_use("n-1", DEMO_EPOCH + 60, DEMO_EPOCH)  # the next try starts afresh
-        assert store.table != first
-    tables = store.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-    assert tables == []  # each try's table is dropped when its block ends
+    with pytest.raises(RuntimeError), fresh_replay_store("seen_nonce", tmp_path) as store:
+        assert store.first_use("n-2", DEMO_EPOCH + 60, DEMO_EPOCH)
+        raise RuntimeError("a try that fails")
+    with fresh_replay_store("seen_nonce", tmp_path) as store:
+        assert store.first_use("n-2", DEMO_EPOCH + 60, DEMO_EPOCH)  # emptied after a failed try too
 
 
 def test_fetch_once_keeps_what_it_fetched_after_the_servers_stop():

@@ -6,6 +6,8 @@ setup`` runs it). :class:`NodeOidcProvider` writes its configuration, starts
 ``providers/oidc-provider/server.mjs`` with ``node`` as a subprocess on an ephemeral port, over TLS
 with a certificate from a :class:`~joselab.parties.tls.DemoCA` made at run time, waits until it
 listens, and stops it at the end. Its :attr:`~NodeOidcProvider.issuer` is all a verifier is given.
+A second provider can run in the same Node process (``start(alongside=first)``): its own issuer,
+port, TLS certificate, keys, clients and resources, without loading oidc-provider a second time.
 
 The provider issues ID tokens (one test client per algorithm, each with its
 ``id_token_signed_response_alg``) and RFC 9068 JWT access tokens for resource indicators (RFC 8707),
@@ -33,6 +35,7 @@ import secrets
 import selectors
 import shutil
 import subprocess
+import threading
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -132,6 +135,87 @@ def _private_jwk(key: jwk.JWK, alg: str | None) -> dict[str, Any]:
     return doc
 
 
+class _NodeProcess:
+    """One ``node`` running the launcher, and the providers it serves (by the launcher's ids).
+
+    Commands and answers are JSON lines, one answer per command, in order; the lock keeps a command
+    and its answer together. The process ends when its last provider stops."""
+
+    def __init__(self, config_file: Path, log_file: Path) -> None:
+        self.log_file = log_file
+        self._log = log_file.open("w", encoding="utf-8")
+        self._lock = threading.Lock()
+        self.live: set[int] = set()
+        env = {**os.environ, "NODE_ENV": "production"}
+        self.proc: subprocess.Popen[str] = subprocess.Popen(
+            ["node", str(LAUNCHER), str(config_file)],
+            cwd=str(LAUNCHER.parent),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+            env=env,
+        )
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def read_line(self, timeout: float) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        with selectors.DefaultSelector() as sel:
+            sel.register(self.proc.stdout, selectors.EVENT_READ)
+            if not sel.select(timeout):
+                return {"error": f"no answer within {timeout}s"}
+        line = self.proc.stdout.readline()
+        if not line:
+            return {"error": f"the process ended (exit code {self.proc.poll()})"}
+        try:
+            return json.loads(line)
+        except ValueError:
+            return {"error": f"unexpected output {line[:80]!r}"}
+
+    def request(self, command: dict[str, Any], timeout: float) -> dict[str, Any]:
+        with self._lock:
+            if not self.alive or self.proc.stdin is None:
+                return {"error": f"the process ended (exit code {self.proc.poll()})"}
+            try:
+                self.proc.stdin.write(json.dumps(command) + "\n")
+                self.proc.stdin.flush()
+            except (BrokenPipeError, OSError) as exc:
+                return {"error": f"the process does not listen ({exc})"}
+            return self.read_line(timeout)
+
+    def release(self, ident: int | None) -> None:
+        """Provider ``ident`` stops (``None``: it never started); the last one ends the process."""
+        if ident is not None and ident in self.live:
+            self.live.discard(ident)
+            if self.live and self.alive:
+                self.request({"cmd": "stop", "id": ident}, 5)
+                return
+        if not self.live:
+            self.close()
+
+    def close(self) -> None:
+        """End stdin (the launcher closes its servers and exits), or terminate the process."""
+        self.live.clear()
+        proc = self.proc
+        try:
+            if proc.stdin is not None and not proc.stdin.closed:
+                proc.stdin.close()
+            proc.wait(timeout=5)
+        except (subprocess.TimeoutExpired, BrokenPipeError, OSError):
+            proc.terminate()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+        if proc.stdout is not None:
+            proc.stdout.close()
+        self._log.close()
+
+
 class NodeOidcProvider:
     """node-oidc-provider on 127.0.0.1 (an ephemeral port, https with a demo CA), as a subprocess.
 
@@ -165,8 +249,11 @@ class NodeOidcProvider:
         self.id_token_ttl = id_token_ttl
         self.ca = DemoCA(self.directory / "tls", "joselab demo CA for oidc-provider")
         self.issuer: str = ""
-        self._proc: subprocess.Popen[str] | None = None
-        self._log = None
+        self._node: _NodeProcess | None = None
+        self._id: int | None = None
+        # The test clients' connection (kept alive between flows) and the metadata they read once.
+        self._client_http: httpx.Client | None = None
+        self._client_metadata: dict[str, Any] | None = None
 
     def __repr__(self) -> str:
         state = self.issuer if self.running else "stopped"
@@ -197,7 +284,8 @@ class NodeOidcProvider:
     # -- running ------------------------------------------------------------------------------------
     @property
     def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
+        node = self._node
+        return node is not None and node.alive and self._id in node.live
 
     @property
     def ca_file(self) -> Path:
@@ -208,45 +296,38 @@ class NodeOidcProvider:
         """A :class:`~joselab.fetch.Fetcher` that trusts this provider's demo CA (and nothing else)."""
         return Fetcher(ca_bundle=self.ca_file, **options)
 
-    def start(self) -> NodeOidcProvider:
+    def start(self, *, alongside: NodeOidcProvider | None = None) -> NodeOidcProvider:
+        """Start the provider in a ``node`` process of its own, or, ``alongside`` a running one, in
+        that one's process (same frozen clock required: the process has one clock)."""
         ok, why = provider_available()
         if not ok:
             raise JoselabError(f"cannot start node-oidc-provider: {why}")
+        if self._node is not None:
+            raise JoselabError("this provider is already started")
         config_file = self.directory / "config.json"
         config_file.write_text(json.dumps(self._config()), "utf-8")
         config_file.chmod(0o600)  # it holds private keys and client secrets
-        self._log = (self.directory / "oidc-provider.log").open("w", encoding="utf-8")
-        env = {**os.environ, "NODE_ENV": "production"}
-        self._proc = subprocess.Popen(
-            ["node", str(LAUNCHER), str(config_file)],
-            cwd=str(LAUNCHER.parent),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-            text=True,
-            env=env,
-        )
-        _LIVE.add(self)
-        ready = self._read_line(_READY_SECONDS)
+        if alongside is None:
+            node = self._node = _NodeProcess(config_file, self.directory / "oidc-provider.log")
+            _LIVE.add(self)  # stopped at exit, even if it never answers
+            ready = node.read_line(_READY_SECONDS)
+        else:
+            if not alongside.running or alongside._node is None:
+                raise JoselabError("cannot start alongside a provider that is not running")
+            if alongside.fixed_time != self.fixed_time:
+                raise JoselabError("a provider alongside another shares its process's clock: their fixed_time must be the same")
+            node = alongside._node
+            ready = node.request({"cmd": "start", "config": str(config_file)}, _READY_SECONDS)
         if not ready.get("ready"):
-            self.stop()
-            raise JoselabError(f"node-oidc-provider did not start: {ready}; see {self.directory / 'oidc-provider.log'}")
+            if alongside is None:
+                self._node = None
+                node.close()
+            raise JoselabError(f"node-oidc-provider did not start: {ready}; see {node.log_file}")
+        self._node, self._id = node, int(ready["id"])
+        node.live.add(self._id)
+        _LIVE.add(self)
         self.issuer = ready["issuer"]
         return self
-
-    def _read_line(self, timeout: float) -> dict[str, Any]:
-        assert self._proc is not None and self._proc.stdout is not None
-        with selectors.DefaultSelector() as sel:
-            sel.register(self._proc.stdout, selectors.EVENT_READ)
-            if not sel.select(timeout):
-                return {"error": f"no answer within {timeout}s"}
-        line = self._proc.stdout.readline()
-        if not line:
-            return {"error": f"the process ended (exit code {self._proc.poll()})"}
-        try:
-            return json.loads(line)
-        except ValueError:
-            return {"error": f"unexpected output {line[:80]!r}"}
 
     def rotate(self, alg: str, key: jwk.JWK | None = None, *, keep_old: bool = True) -> str:
         """Sign ``alg`` tokens with ``key`` (a fresh one by default) from now on; the old key stays
@@ -256,35 +337,24 @@ class NodeOidcProvider:
         jwks = self.jwks(keys)
         if keep_old:
             jwks["keys"].append(_private_jwk(as_jwk(self.keys[alg]), alg if self.publish_alg else None))
-        assert self._proc is not None and self._proc.stdin is not None
-        self._proc.stdin.write(json.dumps({"cmd": "rotate", "jwks": jwks}) + "\n")
-        self._proc.stdin.flush()
-        answer = self._read_line(30)
+        if not self.running or self._node is None:
+            raise JoselabError("cannot rotate the keys of a provider that is not running")
+        answer = self._node.request({"cmd": "rotate", "id": self._id, "jwks": jwks}, 30)
         if "rotated" not in answer:
             raise JoselabError(f"rotation failed: {answer}")
         self.keys = keys
         return new["kid"]
 
     def stop(self) -> None:
-        """Stop the provider: end its stdin (it closes its server and exits), or terminate it."""
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            try:
-                if proc.stdin is not None:
-                    proc.stdin.close()
-                proc.wait(timeout=5)
-            except (subprocess.TimeoutExpired, BrokenPipeError, OSError):
-                proc.terminate()
-                try:
-                    proc.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(timeout=5)
-            if proc.stdout is not None:
-                proc.stdout.close()
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+        """Stop the provider; the last provider of its ``node`` process ends the process (its stdin
+        ends: it closes its servers and exits; or it is terminated)."""
+        node, ident = self._node, self._id
+        self._node = self._id = None
+        if self._client_http is not None:
+            self._client_http.close()
+        self._client_http = self._client_metadata = None
+        if node is not None:
+            node.release(ident)
 
     def __enter__(self) -> NodeOidcProvider:
         return self.start()
@@ -335,17 +405,25 @@ class ProviderClient:
         return f"<ProviderClient {self.client_id} of {self.provider.issuer}>"
 
     def _http(self) -> httpx.Client:
+        """The provider's test-client connection, shared by its clients (cookies are per flow)."""
         import ssl
 
-        return httpx.Client(
-            verify=ssl.create_default_context(cafile=str(self.provider.ca_file)),
-            follow_redirects=False,
-            trust_env=False,
-            timeout=10,
-        )
+        provider = self.provider
+        if provider._client_http is None:
+            provider._client_http = httpx.Client(
+                verify=ssl.create_default_context(cafile=str(provider.ca_file)),
+                follow_redirects=False,
+                trust_env=False,
+                timeout=10,
+            )
+        provider._client_http.cookies.clear()
+        return provider._client_http
 
     def _metadata(self, http: httpx.Client) -> dict[str, Any]:
-        return http.get(self.provider.issuer + "/.well-known/openid-configuration").json()
+        # The endpoints stay where they are for the provider's life (a rotation changes keys only).
+        if self.provider._client_metadata is None:
+            self.provider._client_metadata = http.get(self.provider.issuer + "/.well-known/openid-configuration").json()
+        return self.provider._client_metadata
 
     def _token(self, http: httpx.Client, endpoint: str, form: dict[str, str]) -> dict[str, Any]:
         resp = http.post(endpoint, data=form, auth=(self.client_id, self.config.client_secret))
@@ -358,11 +436,11 @@ class ProviderClient:
 
     def client_credentials(self, resource: str, scope: str = "accounts") -> TokenSet:
         """An access token for ``resource`` (RFC 8707 §2) by the client credentials grant (RFC 6749 §4.4)."""
-        with self._http() as http:
-            meta = self._metadata(http)
-            body = self._token(
-                http, meta["token_endpoint"], {"grant_type": "client_credentials", "resource": resource, "scope": scope}
-            )
+        http = self._http()
+        meta = self._metadata(http)
+        body = self._token(
+            http, meta["token_endpoint"], {"grant_type": "client_credentials", "resource": resource, "scope": scope}
+        )
         return TokenSet(body["access_token"], body["token_type"], body.get("expires_in"), body.get("scope"))
 
     def login(
@@ -374,51 +452,51 @@ class ProviderClient:
         state = state or secrets.token_urlsafe(16)
         verifier = secrets.token_urlsafe(48)
         cookies: dict[str, str] = {}
-        with self._http() as http:
-            meta = self._metadata(http)
-            params = {
-                "response_type": "code",
-                "client_id": self.client_id,
-                "redirect_uri": REDIRECT_URI,
-                "scope": scope,
-                "state": state,
-                "nonce": nonce,
-                "code_challenge": _pkce_challenge(verifier),
-                "code_challenge_method": "S256",
-                "resource": resource,
-            }
-            url = f"{meta['authorization_endpoint']}?{urlencode(params)}"
-            for _hop in range(8):
-                http.cookies.clear()
-                header = "; ".join(f"{k}={v}" for k, v in cookies.items())
-                resp = http.get(url, headers={"Cookie": header} if header else {})
-                for value in resp.headers.get_list("set-cookie"):
-                    jar: SimpleCookie = SimpleCookie()
-                    jar.load(value)
-                    cookies.update({name: morsel.value for name, morsel in jar.items()})
-                location = resp.headers.get("location")
-                if resp.status_code not in (302, 303) or not location:
-                    raise FetchError(f"the provider answered {resp.status_code} at {urlsplit(url).path}: {resp.text[:200]}")
-                url = urljoin(url, location)
-                if url.startswith(REDIRECT_URI + "?"):
-                    break
-                if not url.startswith(self.provider.issuer + "/"):
-                    raise FetchError(f"redirected off the provider, to {url[:80]}")
-            else:
-                raise FetchError("no redirect to the client after 8 hops")
-            query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
-            if query.get("state") != state:
-                raise FetchError("the redirect's state is not the one sent (RFC 6749 §10.12)")
-            if "error" in query:
-                raise FetchError(f"the provider refused: {query['error']}: {query.get('error_description', '')}")
-            form = {
-                "grant_type": "authorization_code",
-                "code": query["code"],
-                "redirect_uri": REDIRECT_URI,
-                "code_verifier": verifier,
-                "resource": resource,
-            }
-            body = self._token(http, meta["token_endpoint"], form)
+        http = self._http()
+        meta = self._metadata(http)
+        params = {
+            "response_type": "code",
+            "client_id": self.client_id,
+            "redirect_uri": REDIRECT_URI,
+            "scope": scope,
+            "state": state,
+            "nonce": nonce,
+            "code_challenge": _pkce_challenge(verifier),
+            "code_challenge_method": "S256",
+            "resource": resource,
+        }
+        url = f"{meta['authorization_endpoint']}?{urlencode(params)}"
+        for _hop in range(8):
+            http.cookies.clear()
+            header = "; ".join(f"{k}={v}" for k, v in cookies.items())
+            resp = http.get(url, headers={"Cookie": header} if header else {})
+            for value in resp.headers.get_list("set-cookie"):
+                jar: SimpleCookie = SimpleCookie()
+                jar.load(value)
+                cookies.update({name: morsel.value for name, morsel in jar.items()})
+            location = resp.headers.get("location")
+            if resp.status_code not in (302, 303) or not location:
+                raise FetchError(f"the provider answered {resp.status_code} at {urlsplit(url).path}: {resp.text[:200]}")
+            url = urljoin(url, location)
+            if url.startswith(REDIRECT_URI + "?"):
+                break
+            if not url.startswith(self.provider.issuer + "/"):
+                raise FetchError(f"redirected off the provider, to {url[:80]}")
+        else:
+            raise FetchError("no redirect to the client after 8 hops")
+        query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+        if query.get("state") != state:
+            raise FetchError("the redirect's state is not the one sent (RFC 6749 §10.12)")
+        if "error" in query:
+            raise FetchError(f"the provider refused: {query['error']}: {query.get('error_description', '')}")
+        form = {
+            "grant_type": "authorization_code",
+            "code": query["code"],
+            "redirect_uri": REDIRECT_URI,
+            "code_verifier": verifier,
+            "resource": resource,
+        }
+        body = self._token(http, meta["token_endpoint"], form)
         return TokenSet(
             body["access_token"],
             body["token_type"],

@@ -6,13 +6,20 @@
 // CONFIG.json (written by the Python party) holds the signing keys (a private JWK Set), the TLS
 // certificate and key files, the clients, the resource servers (RFC 8707 resource indicators, each
 // with the alg and lifetime of its RFC 9068 JWT access tokens) and, for reproducible demos only, a
-// frozen clock. The script prints one JSON line when it listens: {"ready": true, "issuer": "..."}.
+// frozen clock. The script prints one JSON line when it listens: {"ready": true, "issuer": "...", "id": 0}.
 //
 // Commands arrive as JSON lines on stdin; each is answered by one JSON line on stdout:
-//   {"cmd": "rotate", "jwks": {...}}  a new provider instance with these keys serves the same
-//                                      issuer from the next request on (oidc-provider reads its keys
-//                                      once, at construction); answers {"rotated": [kids]}.
-// End of stdin stops the server.
+//   {"cmd": "start", "config": "OTHER.json"}  one more provider in this process: its own issuer,
+//                                      port, TLS certificate, keys, clients and resources (loading
+//                                      oidc-provider is most of a start, so a second provider
+//                                      need not pay it again); answers {"ready": true, "issuer",
+//                                      "id"}. The clock is the process's: a frozen clock must be the
+//                                      same instant.
+//   {"cmd": "rotate", "id": N, "jwks": {...}}  a new provider instance with these keys serves the
+//                                      same issuer from the next request on (oidc-provider reads its
+//                                      keys once, at construction); answers {"rotated": [kids]}.
+//   {"cmd": "stop", "id": N}           provider N stops listening; answers {"stopped": N}.
+// End of stdin stops every server and the process.
 //
 // Login and consent have no pages: the interaction route approves the one demo account and grants
 // what was asked for, so that a test client can run the authorization code flow without a browser.
@@ -26,17 +33,16 @@ import * as readline from 'node:readline';
 
 import Provider, { errors } from 'oidc-provider';
 
-const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const first = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const fixedTime = first.fixed_time || null;
 
-if (config.fixed_time) {
+if (fixedTime) {
   // Demo determinism only: every token is issued at this instant (seconds since the epoch).
-  const frozen = config.fixed_time * 1000;
+  const frozen = fixedTime * 1000;
   Date.now = () => frozen;
 }
 
-const ACCOUNT = config.account || 'demo-user';
-
-function providerConfiguration(jwks) {
+function providerConfiguration(config, jwks) {
   return {
     jwks,
     clients: config.clients,
@@ -89,10 +95,9 @@ function providerConfiguration(jwks) {
   };
 }
 
-let callback;
-
-function build(issuer, jwks) {
-  const p = new Provider(issuer, providerConfiguration(jwks));
+function build(config, issuer, jwks) {
+  const ACCOUNT = config.account || 'demo-user';
+  const p = new Provider(issuer, providerConfiguration(config, jwks));
   p.use(async (ctx, next) => {
     const match = ctx.method === 'GET' && ctx.path.match(/^\/interaction\/([\w-]+)$/);
     if (!match) {
@@ -122,26 +127,80 @@ function build(issuer, jwks) {
   return p;
 }
 
-const handler = (req, res) => callback(req, res);
-const server = config.tls
-  ? https.createServer({ cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) }, handler)
-  : http.createServer(handler);
+const running = new Map(); // id -> { config, issuer, server, callback }
 
-server.listen(0, '127.0.0.1', () => {
-  const { port } = server.address();
-  const issuer = `${config.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
-  callback = build(issuer, config.jwks).callback();
-  process.stdout.write(`${JSON.stringify({ ready: true, issuer, port })}\n`);
+// Listens for one provider; calls done(error, entry). A configuration oidc-provider refuses is an
+// error for a provider started by command; for the first one it ends the process (nothing to serve).
+function listen(id, config, done) {
+  const entry = { config, issuer: null, callback: null };
+  const handler = (req, res) => entry.callback(req, res);
+  entry.server = config.tls
+    ? https.createServer({ cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) }, handler)
+    : http.createServer(handler);
+  entry.server.on('error', (err) => done(err));
+  entry.server.listen(0, '127.0.0.1', () => {
+    const { port } = entry.server.address();
+    entry.issuer = `${config.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+    try {
+      entry.callback = build(config, entry.issuer, config.jwks).callback();
+    } catch (err) {
+      entry.server.close();
+      done(err);
+      return;
+    }
+    running.set(id, entry);
+    done(null, { ready: true, issuer: entry.issuer, port, id });
+  });
+}
 
+const answer = (doc) => process.stdout.write(`${JSON.stringify(doc)}\n`);
+
+function handle(command) {
+  const entry = running.get(command.id ?? 0);
+  if (command.cmd === 'start') {
+    let config;
+    try {
+      config = JSON.parse(readFileSync(command.config, 'utf8'));
+    } catch (err) {
+      answer({ error: `cannot read ${command.config}: ${err.message}` });
+      return;
+    }
+    if ((config.fixed_time || null) !== fixedTime) {
+      answer({ error: 'this process runs on another clock: start the provider in a process of its own' });
+      return;
+    }
+    listen(nextId++, config, (err, ready) => answer(err ? { error: err.message } : ready));
+  } else if (!entry) {
+    answer({ error: `no provider ${command.id}` });
+  } else if (command.cmd === 'rotate') {
+    entry.callback = build(entry.config, entry.issuer, command.jwks).callback();
+    answer({ rotated: command.jwks.keys.map((k) => k.kid) });
+  } else if (command.cmd === 'stop') {
+    running.delete(command.id);
+    entry.server.close();
+    entry.server.closeAllConnections();
+    answer({ stopped: command.id });
+  } else {
+    answer({ error: `unknown command ${command.cmd}` });
+  }
+}
+
+let nextId = 1;
+listen(0, first, (err, ready) => {
+  if (err) {
+    throw err;
+  }
+  answer(ready);
   const lines = readline.createInterface({ input: process.stdin });
-  lines.on('line', (line) => {
-    const command = JSON.parse(line);
-    if (command.cmd === 'rotate') {
-      callback = build(issuer, command.jwks).callback();
-      process.stdout.write(`${JSON.stringify({ rotated: command.jwks.keys.map((k) => k.kid) })}\n`);
-    } else {
-      process.stdout.write(`${JSON.stringify({ error: `unknown command ${command.cmd}` })}\n`);
+  lines.on('line', (line) => handle(JSON.parse(line)));
+  lines.on('close', () => {
+    let open = running.size;
+    if (open === 0) process.exit(0);
+    for (const { server } of running.values()) {
+      server.close(() => {
+        open -= 1;
+        if (open === 0) process.exit(0);
+      });
     }
   });
-  lines.on('close', () => server.close(() => process.exit(0)));
 });
