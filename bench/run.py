@@ -409,7 +409,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=1000, help="validator rounds (default 1000)")
     parser.add_argument("--no-page", action="store_true", help="do not rewrite book/_generated/bench.md")
-    parser.add_argument("--runs", type=int, default=3, help="runs per notebook (default 3)")
+    parser.add_argument("--runs", type=int, default=5, help="runs per notebook (default 5)")
     parser.add_argument("--changed", default="02_access_token.ipynb", help="the notebook to change for the one-notebook rebuild")
     parser.add_argument("--skip", action="append", default=[], choices=["validators", "notebooks", "site", "test"])
     parser.add_argument(
