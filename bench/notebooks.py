@@ -132,6 +132,7 @@ def measure(notebook_dir: Path, runs: int) -> dict:
     cells_s: dict[str, list[float]] = {}
     calls: dict[str, int] = {}
     slowest: dict[str, tuple[float, int]] = {}
+    code_cells: dict[str, int] = {}
     for path in paths:
         wall[path.name] = []
         crypto[path.name] = []
@@ -148,6 +149,7 @@ def measure(notebook_dir: Path, runs: int) -> dict:
             calls[path.name] = report["calls"]
             # The slowest cell of the notebook itself (the added first and last cells left out).
             cells = [(_cell_seconds(c) or 0.0, i) for i, c in enumerate(nb.cells[1:-1]) if c.cell_type == "code"]
+            code_cells[path.name] = len(cells)
             cells_s[path.name].append(sum(t for t, _ in cells))
             top = max(cells, default=(0.0, -1))
             if top[0] > slowest.get(path.name, (0.0, -1))[0]:
@@ -169,6 +171,7 @@ def measure(notebook_dir: Path, runs: int) -> dict:
             "budget_s": budget,
             "met": median <= budget,
             "slowest_cell": {"index": cell_index, "seconds": cell_s},
+            "code_cells": code_cells[path.name],
         }
     result["floor_runs_s"] = wall["(empty)"]
     return result

@@ -116,9 +116,11 @@ def evaluate(results: dict) -> dict:
     nbs = results.get("notebooks", {}).get("notebooks")
     if nbs:
         missed = [name for name, n in nbs.items() if not n["met"]]
+        floor = results["notebooks"]["floor_s"]
         targets["each notebook ≤ 2 × floor + crypto work"] = {
             "figure": "all within" if not missed else f"over: {', '.join(missed)}",
             "met": not missed,
+            **({"why": "; ".join(_why_notebook(name, nbs[name], floor) for name in missed)} if missed else {}),
         }
     validators = results.get("validators", {})
     for name, val in validators.items():
@@ -143,6 +145,20 @@ def evaluate(results: dict) -> dict:
             **({} if met else {"why": _why_floor(name, val, validators)}),
         }
     return targets
+
+
+def _why_notebook(name: str, n: dict, floor: float) -> str:
+    slow = n.get("slowest_cell", {})
+    over = n["median_s"] - n["budget_s"]
+    text = (
+        f"{name} is over by {over:.2f} s ({n['median_s'] / n['budget_s'] - 1:.0%}): its code cells take {n['cells_s']:.2f} s"
+        f" ({n['crypto_s']:.2f} s of it crypto), the rest is its kernel's start, stop and messages (the floor is {floor:.2f} s)"
+    )
+    if n.get("code_cells"):
+        text += f", for {n['code_cells']} code cells"
+    if slow.get("index", -1) >= 0:
+        text += f"; its slowest cell is #{slow['index']} ({slow['seconds']:.2f} s)"
+    return text
 
 
 def _store_cost(name: str, val: dict, validators: dict) -> str | None:
