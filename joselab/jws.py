@@ -173,6 +173,7 @@ def select_key(keys: KeySource, header: Mapping[str, Any], *, allow_secret_with_
     section = "RFC 7515 §4.1.4"
     if "kid" in header and not isinstance(kid, str):
         raise InvalidHeader("kid is a string", section, f"kid = {json.dumps(kid)[:40]}")
+    # A key source is a callable that is not a JWK Set; a JWK Set itself, the common case, is told by its class at once.
     if keys.__class__ is not jwk.JWKSet and callable(keys) and not isinstance(keys, jwk.JWKSet):
         key = keys(header)
         if key is None:
