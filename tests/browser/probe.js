@@ -5,6 +5,8 @@
 //   clipped:  blocks whose content is wider than their box and that the reader cannot scroll
 //             (no visible horizontal scrollbar on them or on a scrolling ancestor);
 //   pageOverflow: how far the page itself is wider than the window (the phone's sideways scroll);
+//   offRight: what is drawn past the window's right edge, outside any box of the content (the
+//             theme clips the page there, so it is cut off, not scrolled to);
 //   lowContrast: text under 4.5:1 (WCAG 2.x AA, normal text) against the colour behind it, split
 //             into table cells and the text of tokens, traces and widgets.
 () => {
@@ -76,6 +78,27 @@
   }
   const root = document.scrollingElement;
   const pageOverflow = Math.max(0, root.scrollWidth - root.clientWidth);
+
+  // -- past the right edge ----------------------------------------------------------------------
+  // The page, its footer and their icons, outside the off-canvas sidebars: anything whose right edge
+  // is past the window's and that no scroll box of the content holds (a box that clips without
+  // scrolling, as the theme's footer links do, cuts it off just the same).
+  const main = document.querySelector(".bd-main") || document.body;
+  const edge = document.documentElement.clientWidth; // the window less its scrollbar, if one is drawn
+  const offRight = [];
+  for (const el of main.querySelectorAll("*")) {
+    const box = el.getBoundingClientRect();
+    if (!box.width || box.right <= edge + 1) continue;
+    if (el.closest(".bd-sidebar-primary, .bd-sidebar-secondary, details:not([open])") || !visible(el)) continue;
+    let held = false;
+    for (let a = el.parentElement; a && a !== main; a = a.parentElement) {
+      if (["auto", "scroll"].includes(getComputedStyle(a).overflowX)) {
+        held = true;
+        break;
+      }
+    }
+    if (!held) offRight.push(`${describe(el)} right=${Math.round(box.right)}`);
+  }
 
   // -- contrast ---------------------------------------------------------------------------------
   const parse = (c) => {
@@ -158,6 +181,8 @@
     clipped: clipped.length,
     clippedBlocks: clipped.slice(0, 12),
     pageOverflow,
+    offRight: offRight.length,
+    offRightSamples: offRight.slice(0, 6),
     cells: cells.size,
     lowContrastCells: lowCells.size,
     lowContrastCellSamples: [...lowCells].slice(0, 6).map(describe),

@@ -67,6 +67,8 @@ def test_page_reads_well(readings, transport, path, layout):
         problems.append(f"{r['clipped']} blocks clipped: {r['clippedBlocks']}")
     if r["pageOverflow"] > 1:
         problems.append(f"the page scrolls sideways by {r['pageOverflow']} px")
+    if r["offRight"]:
+        problems.append(f"{r['offRight']} elements cut off at the right edge: {r['offRightSamples']}")
     if r["lowContrastCells"]:
         problems.append(
             f"{r['lowContrastCells']} of {r['cells']} table cells under {MIN_CONTRAST}:1: {r['lowContrastCellSamples']}"
