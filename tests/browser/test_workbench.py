@@ -617,6 +617,15 @@ def test_defaults_match_the_validators(workbench):
 
 
 # -- through the real inputs --------------------------------------------------------------------
+def run_example(page, profile: str) -> None:
+    """Choose ``profile``, load its example with the page's button and run it, as a reader does."""
+    page.select_option("#profile", profile)
+    page.click("#example")
+    page.eval_on_selector("#verdict", "el => { el.dataset.verdict = ''; }")
+    page.click("#run")
+    page.wait_for_function("document.getElementById('verdict').dataset.verdict !== ''")
+
+
 def fill(page, profile: str, token: str, c: Config) -> None:
     page.select_option("#profile", profile)
     page.fill("#token", token)
@@ -718,11 +727,7 @@ def test_nothing_leaves_the_page_and_nothing_is_stored(browser, site_url, parity
     assert loaded and all(u.startswith(site_url + "/") for u in loaded), [u for u in loaded if not u.startswith(site_url)]
     before = _storage(page)
     for profile in PROFILES:
-        page.select_option("#profile", profile)
-        page.click("#example")
-        page.eval_on_selector("#verdict", "el => { el.dataset.verdict = ''; }")
-        page.click("#run")
-        page.wait_for_function("document.getElementById('verdict').dataset.verdict !== ''")
+        run_example(page, profile)
         assert page.inner_text("#verdict") == "accept", profile
     for item in items[:40]:  # hostile input through the form too
         fill(page, "access_token", item.token, configs["access_token"])
@@ -760,11 +765,7 @@ def test_the_workbench_scripts_have_no_way_out():
 def test_the_workbench_works_from_file(browser):
     page, errors, requests = open_workbench(browser, (SITE / PAGE).as_uri())
     for profile in PROFILES:
-        page.select_option("#profile", profile)
-        page.click("#example")
-        page.eval_on_selector("#verdict", "el => { el.dataset.verdict = ''; }")
-        page.click("#run")
-        page.wait_for_function("document.getElementById('verdict').dataset.verdict !== ''")
+        run_example(page, profile)
         assert page.inner_text("#verdict") == "accept", (profile, page.inner_text("#wb-message"))
         assert page.locator("tr[data-outcome=pass]").count() > 5
     assert {urlsplit(u).scheme for u in requests} == {"file"}
